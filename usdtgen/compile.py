@@ -1,0 +1,117 @@
+"""The ``dtrace -h`` / ``dtrace -G`` job: a provider file in, a header or an object file out.
+
+Drop-in for the command line build systems give systemtap's dtrace script: same default
+output names, outputs written atomically and only when their content changes.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from usdtgen.elf.writer import MACHINES
+from usdtgen.emit.elf_object import emit_probes_object
+from usdtgen.emit.header import emit_header
+from usdtgen.errors import Diagnostic, ElfError, UsdtgenError
+from usdtgen.provider import load_provider_file
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    provider_path: str
+    mode: str                       # "header" or "object"
+    output: str | None = None       # default: <stem>.h / <stem>.o in the current directory
+    use_cpp: bool = False
+    includes: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    undefines: tuple[str, ...] = ()
+    strict: bool = False
+    object_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    output: str
+    written: bool                   # False when the file already held the same content
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def default_output(provider_path: str, mode: str) -> str:
+    """What dtrace names the output when ``-o`` is not given: the file's stem, here."""
+    stem = Path(provider_path).name
+    if stem.endswith(".d"):
+        stem = stem[:-2]
+    return stem + (".h" if mode == "header" else ".o")
+
+
+def write_if_changed(path: str, content: bytes) -> bool:
+    """Atomically replace ``path`` with ``content`` unless it already holds exactly that.
+
+    Returns whether the file was written. Never leaves a partial file behind.
+    """
+    target = Path(path)
+    try:
+        if target.read_bytes() == content:
+            return False
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def object_machine(object_files: tuple[str, ...]) -> int:
+    """The ELF machine of the objects -G was given (the first readable one), else this host's."""
+    for path in object_files:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(20)
+        except OSError:
+            continue
+        if len(head) == 20 and head[:4] == b"\x7fELF":
+            return int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    host = platform.machine().lower()
+    if host not in MACHINES:
+        raise ElfError(f"-G: cannot write objects for this machine ({host}); "
+                       "supported: x86_64, aarch64")
+    return MACHINES[host]
+
+
+def compile_provider(options: CompileOptions) -> CompileResult:
+    """Run the job. Raises ProviderError, PreprocessorError, ElfError or OSError."""
+    model, diagnostics = load_provider_file(options.provider_path, options.use_cpp,
+                                            options.includes, options.defines,
+                                            options.undefines, options.strict)
+    output = options.output or default_output(options.provider_path, options.mode)
+    if options.mode == "header":
+        content = emit_header(model, Path(output).name, Path(options.provider_path).name,
+                              strict=options.strict).encode()
+    elif options.mode == "object":
+        machine = object_machine(options.object_files)
+        if machine not in MACHINES.values():
+            raise ElfError(f"-G: objects for ELF machine {machine} are not supported; "
+                           "supported: x86_64, aarch64")
+        content = emit_probes_object(model, machine)
+    else:
+        raise UsdtgenError(f"unknown mode {options.mode!r}")
+    written = write_if_changed(output, content)
+    return CompileResult(output, written, tuple(diagnostics))

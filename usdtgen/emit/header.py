@@ -1,0 +1,235 @@
+"""Generate the self-contained C/C++ header for a provider file (``usdtgen -h``).
+
+Each probe macro emits one ``nop`` and one ``.note.stapsdt`` note in the layout systemtap's
+sys/sdt.h defines (owner "stapsdt", type 3), so every Linux tracer finds it; argument sizes
+and signedness are computed by the compiler from the argument expressions, as sys/sdt.h
+computes them. Semaphores live in ``.probes`` and are defined here (weak, hidden). A second,
+non-allocated note per probe (owner "usdtgen") records argument names and D types.
+Pure function of the model: the same input gives the same bytes.
+"""
+from __future__ import annotations
+
+import re
+
+from usdtgen import __version__
+from usdtgen.provider.model import MAX_PROBE_ARGS, Probe, Provider, ProviderFile
+
+TYPE_NOTE_OWNER = "usdtgen"
+TYPE_NOTE_TYPE = 0x55534454  # "USDT": no peer gives this type a meaning
+COMMON_GUARD = "_USDTGEN_SDT_COMMON_1"
+
+# Types that the strict argument check may spell in C once these headers are included.
+_STRICT_INCLUDES = ("stddef.h", "stdint.h", "sys/types.h")
+
+
+def _c_string(text: str) -> str:
+    """``text`` as the inside of a C string literal that itself holds an assembler string."""
+    return text.replace("\\", "\\\\\\\\").replace('"', '\\\\\\"')
+
+
+def _common_block() -> str:
+    """Macros shared by every usdtgen header (guarded, so several headers can be included)."""
+    out = [f"#ifndef {COMMON_GUARD}", f"#define {COMMON_GUARD} 1", "", r"""
+#if defined(__LP64__) || defined(_LP64)
+# define _USDTGEN_ADDR ".8byte"
+#else
+# define _USDTGEN_ADDR ".4byte"
+#endif
+
+/* What a note says of an argument: "SIZE@OPERAND", SIZE negative for signed integers and
+   followed by 'f' for floating point. Size and signedness follow the argument's type as
+   systemtap's <sys/sdt.h> computes them: pointers and arrays are pointer-sized and
+   unsigned; in C++ only the signed integer types (and char where it is signed) are signed. */
+#define _USDTGEN_IS_POINTER(x) \
+  (__builtin_classify_type(x) == 5 || __builtin_classify_type(x) == 14)
+#define _USDTGEN_SIZE(x) (_USDTGEN_IS_POINTER(x) ? sizeof(void *) : sizeof(x))
+#ifdef __cplusplus
+extern "C++" {
+template <typename __usdtgen_T> struct __usdtgen_signed { static const bool value = false; };
+template <typename __usdtgen_T> struct __usdtgen_signed<const __usdtgen_T>
+  : __usdtgen_signed<__usdtgen_T> {};
+template <typename __usdtgen_T> struct __usdtgen_signed<volatile __usdtgen_T>
+  : __usdtgen_signed<__usdtgen_T> {};
+template <typename __usdtgen_T> struct __usdtgen_signed<const volatile __usdtgen_T>
+  : __usdtgen_signed<__usdtgen_T> {};
+template <> struct __usdtgen_signed<signed char> { static const bool value = true; };
+template <> struct __usdtgen_signed<short> { static const bool value = true; };
+template <> struct __usdtgen_signed<int> { static const bool value = true; };
+template <> struct __usdtgen_signed<long> { static const bool value = true; };
+template <> struct __usdtgen_signed<long long> { static const bool value = true; };
+template <> struct __usdtgen_signed<char> { static const bool value = (char)-1 < 1; };
+template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_t)-1 < 1; };
+}
+# define _USDTGEN_SIGNED(x) \
+  (!_USDTGEN_IS_POINTER(x) && __usdtgen_signed<__typeof__(x)>::value)
+#else
+/* integer-like types (integer, char, enum, bool) as themselves, anything else as unsigned */
+# define _USDTGEN_INT_TYPE(x) __typeof__(__builtin_choose_expr( \
+    ((__builtin_classify_type(x) + 3) & -4) == 4, (x), 0U))
+# define _USDTGEN_SIGNED(x) ((_USDTGEN_INT_TYPE(x))-1 < (_USDTGEN_INT_TYPE(x))1)
+#endif
+
+/* The asm operands of argument N: a constant holding size, signedness and type class
+   (negative when signed: -(size << 8 | class)), and the value itself. */
+#define _USDTGEN_ARG(n, x) \
+  [_usdtgen_e##n] "n" ((_USDTGEN_SIGNED(x) ? -1 : 1) \
+      * (((int)_USDTGEN_SIZE(x) << 8) + (0x7f & __builtin_classify_type(x)))), \
+  [_usdtgen_a##n] "nor" (x)
+/* Assembler macros that print "SIZE@" ("-SIZE@" when signed, "SIZEf@" for floating point)
+   from that constant; defined and removed again inside each probe's asm statement. */
+#define _USDTGEN_ARG_MACROS \
+  " .altmacro\n" \
+  " .macro _usdtgen_dec v\n .ascii \"\\v\"\n .endm\n" \
+  " .macro _usdtgen_size e\n" \
+  " .if (\\e) < 0\n .ascii \"-\"\n _usdtgen_dec %%((-(\\e)) >> 8)\n" \
+  " .else\n _usdtgen_dec %%((\\e) >> 8)\n" \
+  " .if ((\\e) & 255) == 8\n .ascii \"f\"\n .endif\n .endif\n" \
+  " .ascii \"@\"\n .endm\n"
+#define _USDTGEN_ARG_MACROS_END \
+  " .purgem _usdtgen_dec\n .purgem _usdtgen_size\n .noaltmacro\n"
+#define _USDTGEN_ARG_TEXT(n) \
+  " _usdtgen_size %c[_usdtgen_e" #n "]\n .ascii \"%[_usdtgen_a" #n "]\"\n"
+
+/* The probe site: a nop, and its .note.stapsdt note (joining the function's comdat group). */
+#define _USDTGEN_NOTE_HEAD(provider, name) \
+  "9900: nop\n" \
+  " .pushsection .note.stapsdt,\"?\",\"note\"\n" \
+  " .balign 4\n" \
+  " .4byte 9902f-9901f, 9904f-9903f, 3\n" \
+  "9901: .asciz \"stapsdt\"\n" \
+  "9902: .balign 4\n" \
+  "9903: " _USDTGEN_ADDR " 9900b\n" \
+  " " _USDTGEN_ADDR " _.stapsdt.base\n" \
+  " " _USDTGEN_ADDR " %c[_usdtgen_sem]\n" \
+  " .asciz \"" #provider "\"\n" \
+  " .asciz \"" #name "\"\n"
+#define _USDTGEN_NOTE_TAIL \
+  " .byte 0\n" \
+  "9904: .balign 4\n" \
+  " .popsection\n" \
+  ".ifndef _.stapsdt.base\n" \
+  " .pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n" \
+  " .weak _.stapsdt.base\n" \
+  " .hidden _.stapsdt.base\n" \
+  "_.stapsdt.base: .space 1\n" \
+  " .size _.stapsdt.base, 1\n" \
+  " .popsection\n" \
+  ".endif\n"
+/* The usdtgen type note of a probe: once per object (comdat), not allocated. */
+#define _USDTGEN_TYPE_NOTE(provider, name, body) \
+  ".ifndef .Lusdtgen.types." #provider "." #name "\n" \
+  " .pushsection .note.usdtgen,\"G\",\"note\",usdtgen.types." #provider "." #name ",comdat\n" \
+  " .balign 4\n" \
+  " .4byte 9912f-9911f, 9914f-9913f, 0x55534454\n" \
+  "9911: .asciz \"usdtgen\"\n" \
+  "9912: .balign 4\n" \
+  "9913: .asciz \"" #provider "\"\n" \
+  " .asciz \"" #name "\"\n" \
+  body \
+  "9914: .balign 4\n" \
+  " .popsection\n" \
+  " .set .Lusdtgen.types." #provider "." #name ", 1\n" \
+  ".endif\n"
+"""]
+    for n in range(MAX_PROBE_ARGS + 1):
+        params = "".join(f", a{i}" for i in range(1, n + 1))
+        texts = ' " .ascii \\" \\"\\n" '.join(f"_USDTGEN_ARG_TEXT({i})" for i in range(1, n + 1))
+        if n:
+            texts = f"_USDTGEN_ARG_MACROS {texts} _USDTGEN_ARG_MACROS_END"
+        operands = "".join(f", _USDTGEN_ARG({i}, a{i})" for i in range(1, n + 1))
+        out.append(
+            f"#define _USDTGEN_PROBE{n}(provider, name, types{params}) \\\n"
+            f"  __asm__ __volatile__ (_USDTGEN_NOTE_HEAD(provider, name) {texts} \\\n"
+            f"    _USDTGEN_NOTE_TAIL types \\\n"
+            f"    :: [_usdtgen_sem] \"i\" (&provider##_##name##_semaphore){operands})")
+    out.append(f"\n#endif /* {COMMON_GUARD} */\n")
+    return "\n".join(out)
+
+
+def _prototype(provider: Provider, probe: Probe) -> str:
+    args = ", ".join(f"{a.ctype.d_name} {a.name}" if a.name else a.ctype.d_name for a in probe.args)
+    return f"{provider.name}:::{probe.name}({args})"
+
+
+def _type_note_body(probe: Probe) -> str:
+    parts = []
+    for arg in probe.args:
+        parts.append(f'" .asciz \\"{_c_string(arg.name or "")}\\"\\n"')
+        parts.append(f'" .asciz \\"{_c_string(arg.ctype.d_name)}\\"\\n"')
+    return " ".join(parts) if parts else '""'
+
+
+def _strict_param(arg) -> str | None:
+    """The C parameter type used to type-check an argument in strict mode (None: unknown)."""
+    ctype = arg.ctype
+    if ctype.is_string:
+        return "const char *"
+    if ctype.pointers:
+        return "const volatile void *"
+    if ctype.kind in ("int", "bool", "float", "enum") and not ctype.spelling.startswith("enum "):
+        return ctype.spelling.replace("_Bool", "unsigned char") if ctype.kind != "bool" else "int"
+    return None
+
+
+def _guard_name(output_name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]", "_", output_name).upper()
+    return f"_USDTGEN_{stem}"
+
+
+def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name: str = "",
+                strict: bool = False) -> str:
+    """The header text for ``model``. ``output_name``/``source_name`` (base names) only
+    appear in the include guard and the opening comment, so output stays reproducible."""
+    guard = _guard_name(output_name)
+    lines = [f"/* Generated by usdtgen {__version__}"
+             + (f" from {source_name}" if source_name else "") + ". Do not edit. */",
+             "/* Probes: MACRO(args) fires one; MACRO_ENABLED() is nonzero while a tracer is",
+             "   attached. Define DTRACE_PROBES_DISABLED to a nonzero value to compile every",
+             "   probe out (no code, no notes, arguments not evaluated). */",
+             f"#ifndef {guard}", f"#define {guard} 1", ""]
+    probes = [(prov, probe) for prov in model.providers for probe in prov.probes]
+
+    lines.append("#if defined(DTRACE_PROBES_DISABLED) && DTRACE_PROBES_DISABLED")
+    lines.append("")
+    for prov, probe in probes:
+        params = ", ".join(f"arg{i}" for i in range(len(probe.args)))
+        uses = " ".join(f"(void)(arg{i});" for i in range(len(probe.args)))
+        body = f"do {{ if (0) {{ {uses} }} }} while (0)" if probe.args else "do { } while (0)"
+        lines.append(f"#define {prov.macro_name(probe)}({params}) {body}")
+        lines.append(f"#define {prov.macro_name(probe)}_ENABLED() (0)")
+    lines.append("")
+    lines.append("#else /* probes enabled */")
+    lines.append("")
+    lines.append(_common_block())
+    if strict:
+        lines += [f"#include <{h}>" for h in _STRICT_INCLUDES] + [""]
+    if probes:
+        lines += ["#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+        for prov, probe in probes:
+            sem = prov.semaphore_name(probe)
+            lines.append(f"extern volatile unsigned short {sem};")
+            lines.append("__attribute__((__weak__, __visibility__(\"hidden\"), __section__(\".probes\")))")
+            lines.append(f"volatile unsigned short {sem} = 0;")
+        lines += ["", "#ifdef __cplusplus", "}", "#endif", ""]
+    for prov, probe in probes:
+        macro = prov.macro_name(probe)
+        n = len(probe.args)
+        params = ", ".join(f"arg{i}" for i in range(n))
+        call_args = "".join(f", arg{i}" for i in range(n))
+        types = f"_USDTGEN_TYPE_NOTE({prov.name}, {probe.name}, {_type_note_body(probe)})"
+        check = ""
+        strict_types = [_strict_param(a) for a in probe.args]
+        if strict and n and all(strict_types):
+            check = (f"(void)sizeof(((int (*)({', '.join(strict_types)}))0)"
+                     f"({', '.join(f'(arg{i})' for i in range(n))})); ")
+        lines.append(f"/* {_prototype(prov, probe)} */")
+        lines.append(f"#define {macro}({params}) do {{ {check}\\\n"
+                     f"  _USDTGEN_PROBE{n}({prov.name}, {probe.name}, \\\n"
+                     f"    {types}{call_args}); }} while (0)")
+        lines.append(f"#define {macro}_ENABLED() \\\n"
+                     f"  __builtin_expect({prov.semaphore_name(probe)} != 0, 0)")
+        lines.append("")
+    lines.append("#endif /* DTRACE_PROBES_DISABLED */")
+    lines.append("")
+    lines.append(f"#endif /* {guard} */")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,32 @@
+"""The D provider language: grammar, parser, model, semantic checks and cpp preprocessing."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from usdtgen.errors import Diagnostic, ProviderError
+from usdtgen.provider.check import check_provider_file
+from usdtgen.provider.cpp import preprocess
+from usdtgen.provider.model import Arg, CType, Probe, Provider, ProviderFile
+from usdtgen.provider.parser import parse_provider_text, read_provider_source
+
+__all__ = ["Arg", "CType", "Probe", "Provider", "ProviderFile", "load_provider_file",
+           "parse_provider_text"]
+
+
+def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str] = (),
+                       defines: Sequence[str] = (), undefines: Sequence[str] = (),
+                       strict: bool = False) -> tuple[ProviderFile, list[Diagnostic]]:
+    """Read, (optionally) preprocess, parse and check a provider file.
+
+    Returns the model and its warnings. Raises ProviderError (or ProviderSyntaxError) with
+    every error found, PreprocessorError when cpp fails, OSError when the file cannot be read.
+    """
+    text = read_provider_source(path)
+    if use_cpp:
+        text = preprocess(path, includes, defines, undefines)
+    model, warnings = parse_provider_text(text, path)
+    findings = warnings + check_provider_file(model, strict=strict)
+    errors = [d for d in findings if d.severity == "error"]
+    if errors:
+        raise ProviderError(errors)
+    return model, findings
