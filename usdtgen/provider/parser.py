@@ -25,7 +25,7 @@ _TOKEN_NAMES = {
     "COMMA": "','", "COLON": "':'", "LSQB": "'['", "RSQB": "']'", "STAR": "'*'",
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CHAR": "a character constant",
     "PROVIDER": "'provider'", "PROBE": "'probe'", "TYPEDEF": "'typedef'",
-    "TRANSLATOR": "'translator'", "INLINE": "'inline'", "AGGREGATE_KW": "'struct', 'union' or 'enum'",
+    "TRANSLATOR": "'translator'", "INLINE": "'inline'", "AGGREGATE_KW": "'struct'",
     "HASH_LINE": "a '#' line", "OP": "an operator", "$END": "the end of the file",
 }
 _LINE_MARKER = re.compile(r'#\s*(?:line\s+)?(\d+)(?:\s+"((?:[^"\\]|\\.)*)")?')
@@ -114,8 +114,19 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, locator: _Locator) -> Di
         return locator.diag("error", last, col, "unexpected end of file; expected "
                             + _or_list(expected), "a declaration is not finished")
     token = err.token
+    if text.startswith("/*", token.start_pos):
+        return locator.diag("error", token.line, token.column, "unterminated comment",
+                            "this '/*' is never closed by '*/'")
     hint = ""
     states = set(err.expected)
+    if {"RPAR", "COMMA"} <= states:
+        # inside a parameter list: name what can end the parameter, not every token
+        if token.type in ("NUMBER", "STRING", "CHAR", "OP"):
+            return locator.diag("error", token.line, token.column,
+                                f"'{token.value}' is not a type or a parameter name",
+                                "a parameter is a C type, such as 'int', 'const char *' or "
+                                "'struct foo *', with an optional name")
+        expected = ["')'", "','"]
     if "RPAR" in states and token.type in ("SEMICOLON", "LBRACE", "RBRACE", "PROBE"):
         hint = "a ')' is missing: the parameter list is not closed"
     elif token.type in ("NUMBER", "STRING", "CHAR", "OP") and "NAME" in states:

@@ -1,0 +1,70 @@
+"""Shared test helpers: compiling real C/C++ programs against generated headers, and the
+capabilities (root, tracefs, peer tools) the end-to-end tests need.
+
+On CI (``CI`` set) a missing capability is a failure, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from usdtgen.emit.header import emit_header
+from usdtgen.provider import parse_provider_text
+
+ON_CI = bool(os.environ.get("CI"))
+TRACEFS = Path("/sys/kernel/tracing")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a capability is missing outside CI; on CI, fail: CI must run everything."""
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"CI lacks a capability the test suite needs: {reason}")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed (.ci/run installs it)")
+    return path
+
+
+def ensure_tracefs() -> Path:
+    """Root and a mounted tracefs (mounted here when absent), or skip/fail."""
+    require(os.geteuid() == 0, "needs root to use tracefs and uprobes")
+    if not (TRACEFS / "uprobe_events").exists():
+        subprocess.run(["mount", "-t", "tracefs", "nodev", str(TRACEFS)], check=False)
+    require((TRACEFS / "uprobe_events").exists(), "tracefs with uprobe_events is not available")
+    return TRACEFS
+
+
+def write_header(tmp_path: Path, provider_text: str, name: str = "probes.h", **kwargs) -> Path:
+    """Parse ``provider_text`` and write its generated header into ``tmp_path``."""
+    model, _ = parse_provider_text(provider_text, str(tmp_path / "probes.d"))
+    header = tmp_path / name
+    header.write_text(emit_header(model, name, "probes.d", **kwargs))
+    return header
+
+
+def compile_program(tmp_path: Path, source: str, *, compiler: str = "gcc", lang: str = "c",
+                    flags: tuple[str, ...] = ("-O2",), output: str = "prog",
+                    extra_sources: tuple[Path, ...] = ()) -> Path:
+    """Compile ``source`` (C or C++) in ``tmp_path`` with the generated headers there."""
+    require_tool(compiler)
+    src = tmp_path / (output + (".c" if lang == "c" else ".cc"))
+    src.write_text(source)
+    exe = tmp_path / output
+    cmd = [compiler, *flags, "-I", str(tmp_path), str(src), *map(str, extra_sources), "-o", str(exe)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stderr}"
+    return exe
+
+
+def readelf_notes(path: Path) -> str:
+    return subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True,
+                          check=True).stdout

@@ -1,0 +1,4 @@
+#pragma D attributes Evolving/Evolving/Galaxy provider app provider
+provider app {
+	probe go();
+};

@@ -1,0 +1,4 @@
+#define MYINT int
+provider app {
+	probe go(MYINT a);
+};

@@ -1,0 +1,4 @@
+provider app {
+	probe go(int a);
+	probe go(long b);
+};

@@ -1,0 +1,3 @@
+provider app2 {
+	probe go();
+};

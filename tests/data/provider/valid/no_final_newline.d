@@ -1,0 +1,1 @@
+provider nofinalnewline { probe x(int a); }

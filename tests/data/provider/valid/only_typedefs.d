@@ -1,0 +1,2 @@
+typedef int counter_t;
+struct s { int a; };
