@@ -1,0 +1,140 @@
+"""Helpers shared by the benchmark scripts: machine description, tables, timing, temp dirs.
+
+Not a benchmark itself. The scripts import it from their own directory (Python puts the
+script's directory on sys.path), so ``python benchmarks/NAME.py`` works from anywhere.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CC = os.environ.get("CC", "gcc")
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _first_line(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def _usdtgen_version() -> str:
+    try:
+        import usdtgen
+        version = usdtgen.__version__
+    except ImportError:
+        return "not importable"
+    commit = _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "usdtgen"],
+                           capture_output=True, text=True).stdout.strip()
+    if commit and " " not in commit:
+        version += f" (git {commit}{', usdtgen/ modified' if dirty else ''})"
+    return version
+
+
+def machine_lines() -> list[tuple[str, str]]:
+    sdt = _first_line(["dpkg-query", "-W", "-f", "${Version}", "systemtap-sdt-dev"])
+    return [
+        ("cpu", f"{_cpu_model()} ({os.cpu_count()} logical CPUs)"),
+        ("kernel", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("gcc", _first_line([CC, "--version"])),
+        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("usdtgen", _usdtgen_version()),
+        ("systemtap-sdt", sdt if sdt[:1].isdigit() else "unknown"),
+    ]
+
+
+def print_header(title: str, what: str) -> None:
+    print(f"== {title} ==")
+    print(what)
+    print()
+    for key, value in machine_lines():
+        print(f"  {key:<14}{value}")
+    print()
+
+
+def table(headers: list[str], rows: list[list], align: str | None = None) -> str:
+    """A plain text table; ``align`` holds one of 'l'/'r' per column (default: first left)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    align = align or "l" + "r" * (len(headers) - 1)
+    out = []
+    for n, row in enumerate(cells):
+        out.append("  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+                             for c, w, a in zip(row, widths, align)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    """Run ``cmd``; on failure print its output and exit (a benchmark on a broken build is
+    worthless)."""
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    proc = subprocess.run([str(c) for c in cmd], **kw)
+    if proc.returncode != 0:
+        sys.stderr.write(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n")
+        sys.stderr.write((proc.stdout or "") + (proc.stderr or ""))
+        sys.exit(1)
+    return proc
+
+
+def time_cmd(cmd, **kw) -> float:
+    """Wall-clock seconds of one run of ``cmd`` (checked)."""
+    start = time.perf_counter()
+    run(cmd, **kw)
+    return time.perf_counter() - start
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"missing tool(s): {', '.join(missing)}")
+
+
+def tempdir(prefix: str) -> tempfile.TemporaryDirectory:
+    """Build products go here, never into the repository. KEEP_BENCH_TMP=1 keeps them."""
+    keep = os.environ.get("KEEP_BENCH_TMP") == "1"
+    td = tempfile.TemporaryDirectory(prefix=f"usdtgen-bench-{prefix}-",
+                                     **({"delete": False} if keep and sys.version_info >= (3, 12)
+                                        else {}))
+    if keep:
+        print(f"(build dir: {td.name})")
+        if sys.version_info < (3, 12):
+            td._finalizer.detach()  # keep the directory
+    return td
+
+
+def usdtgen_cmd() -> list[str]:
+    """How to run usdtgen: the console script installed next to this Python (not a pyenv
+    shim, whose own start-up would be timed too), else ``python -m usdtgen``."""
+    exe = Path(sys.executable).parent / "usdtgen"
+    if exe.is_file() and os.access(exe, os.X_OK):
+        return [str(exe)]
+    return [sys.executable, "-m", "usdtgen"]
