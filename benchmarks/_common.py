@@ -5,6 +5,7 @@ script's directory on sys.path), so ``python benchmarks/NAME.py`` works from any
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -118,17 +119,14 @@ def need(*tools: str) -> None:
         sys.exit(f"missing tool(s): {', '.join(missing)}")
 
 
-def tempdir(prefix: str) -> tempfile.TemporaryDirectory:
-    """Build products go here, never into the repository. KEEP_BENCH_TMP=1 keeps them."""
-    keep = os.environ.get("KEEP_BENCH_TMP") == "1"
-    td = tempfile.TemporaryDirectory(prefix=f"usdtgen-bench-{prefix}-",
-                                     **({"delete": False} if keep and sys.version_info >= (3, 12)
-                                        else {}))
-    if keep:
-        print(f"(build dir: {td.name})")
-        if sys.version_info < (3, 12):
-            td._finalizer.detach()  # keep the directory
-    return td
+def tempdir(prefix: str):
+    """A context manager giving a fresh temp dir (build products go there, never into the
+    repository), removed afterwards unless KEEP_BENCH_TMP=1."""
+    if os.environ.get("KEEP_BENCH_TMP") == "1":
+        path = tempfile.mkdtemp(prefix=f"usdtgen-bench-{prefix}-")
+        print(f"(build dir kept: {path})")
+        return contextlib.nullcontext(path)
+    return tempfile.TemporaryDirectory(prefix=f"usdtgen-bench-{prefix}-")
 
 
 def usdtgen_cmd() -> list[str]:

@@ -161,6 +161,15 @@ def test_cpp_failure_is_reported(tmp_path):
     assert "missing.h" in str(err.value)
 
 
+def test_cpp_directives_without_minus_c_are_ignored_with_one_warning():
+    """As systemtap's dtrace does: the file still compiles, the user learns about -C."""
+    model, warnings = load_provider_file(str(DATA / "valid" / "define_without_cpp.d"))
+    assert [(w.severity, w.loc.line, w.message) for w in warnings] == [
+        ("warning", 1, "'#define' is ignored without -C"),
+        ("warning", 3, "probe 'app:go': argument 'a' has type 'MYINT', which this file does not declare")]
+    assert probe(model, "app", "go").args[0].ctype.kind == "unknown"
+
+
 # file, line, column, the message's start — the documented errors.
 INVALID = [
     ("missing_paren.d", 2, 16, "unexpected ';'; expected ')' or ','"),
@@ -174,7 +183,6 @@ INVALID = [
     ("unterminated_comment.d", 2, 19, "unterminated comment"),
     ("provider_digit.d", 1, 10, "provider name 'app2' ends in a digit"),
     ("missing_semicolon.d", 3, 2, "unexpected 'probe'; expected ':' or ';'"),
-    ("define_without_cpp.d", 1, 1, "'#define' needs the C preprocessor"),
     ("void_param.d", 2, 11, "probe 'go': 'void' can only stand alone"),
     ("binary.d", 1, 8, "this is not a provider file: binary data"),
     ("long_name.d", 2, 8, "probe name is 64 characters long; the limit is 63"),

@@ -186,6 +186,7 @@ class _Builder:
         self.locator = locator
         self.diagnostics: list[Diagnostic] = []
         self.typedefs: dict[str, CType] = {}
+        self.cpp_ignored = False
 
     def error(self, token: Token | None, message: str, hint: str = "", line=None, col=None):
         self.diagnostics.append(self.locator.diag(
@@ -299,9 +300,12 @@ class _Builder:
         if _line_marker(value):
             return
         if _CPP_ONLY.match(value):
-            word = _CPP_ONLY.match(value).group(1)
-            self.error(token, f"'#{word}' needs the C preprocessor",
-                       "run usdtgen with -C to preprocess the file with cpp first")
+            # systemtap's dtrace ignores these without -C; so do we, but say so once
+            if not self.cpp_ignored:
+                word = _CPP_ONLY.match(value).group(1)
+                self.warning(token, f"'#{word}' is ignored without -C",
+                             "run usdtgen with -C to preprocess the file with cpp first")
+            self.cpp_ignored = True
             return
         words = value.lstrip("#").split()
         if not words or words[0] != "pragma":
