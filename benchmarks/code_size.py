@@ -13,11 +13,14 @@ for probes of 0, 2 and 6 arguments, and for a 2-argument probe guarded by
 if (PROBE_ENABLED()). Sizes come from the linked executable's section headers
 (pyelftools): .text, .note.stapsdt, the other probe sections (.probes semaphores,
 .stapsdt.base, usdtgen's non-allocated .note.usdtgen type notes), the bytes loaded at run
-time (all SHF_ALLOC sections) and the file. Each figure is (variant - none) / N.
+time (all SHF_ALLOC sections) and the file; "code" is the functions' own bytes (their
+symbol sizes), which function alignment padding does not hide as it hides it in .text. Each figure is (variant - none) / N.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
@@ -70,7 +73,11 @@ def c_source(n: int, nargs: int, guarded: bool, impl: str | None) -> str:
 def sizes(path: Path) -> dict[str, int]:
     with open(path, "rb") as f:
         elf = ELFFile(f)
-        out = {".text": 0, ".note.stapsdt": 0, "probe other": 0, "loaded": 0}
+        out = {"code": 0, ".text": 0, ".note.stapsdt": 0, "probe other": 0, "loaded": 0}
+        symtab = elf.get_section_by_name(".symtab")
+        for sym in symtab.iter_symbols():
+            if sym["st_info"]["type"] == "STT_FUNC" and re.fullmatch(r"f\d+", sym.name):
+                out["code"] += sym["st_size"]
         for sec in elf.iter_sections():
             name, size = sec.name, sec["sh_size"]
             if name in (".text", ".note.stapsdt"):
@@ -101,7 +108,10 @@ def main() -> None:
             (d / "sz.d").write_text(provider_text(n, nargs))
             run(usdtgen_cmd() + ["-h", "-s", d / "sz.d", "-o", d / "sz_usdtgen.h"])
             run(["dtrace", "-h", "-s", "sz.d", "-o", "sz_dtrace.h"], cwd=d)
-            run(["dtrace", "-G", "-s", "sz.d", "-o", "sz_dtrace.o"], cwd=d)
+            # dtrace -G compiles its semaphore file with "-g $CFLAGS": -g0 keeps debug
+            # info out of the comparison
+            run(["dtrace", "-G", "-s", "sz.d", "-o", "sz_dtrace.o"], cwd=d,
+                env={**os.environ, "CFLAGS": "-g0 -O2"})
             impls = [None] + [i for i in IMPLS if not (guarded and i == "STAP_PROBE")]
             for impl in impls:
                 name = (impl or "none").replace(" ", "_").replace("-", "")
@@ -112,7 +122,7 @@ def main() -> None:
                 run([CC, "-O2", "-I", d, src, *extra, "-o", exe])
                 results[(label, impl)] = sizes(exe)
 
-    cols = [".text", ".note.stapsdt", "probe other", "loaded", "file"]
+    cols = ["code", ".text", ".note.stapsdt", "probe other", "loaded", "file"]
     rows = []
     for label, nargs, guarded in SHAPES:
         base = results[(label, None)]
@@ -121,16 +131,17 @@ def main() -> None:
                 continue
             s = results[(label, impl)]
             rows.append([label, impl] + [f"{(s[c] - base[c]) / n:.1f}" for c in cols])
-    print(table(["probe", "header", ".text", ".note.stapsdt", "probes other", "loaded",
-                 "file"], rows, align="llrrrrr"))
+    print(table(["probe", "header", "code", ".text", ".note.stapsdt", "probes other", "loaded",
+                 "file"], rows, align="llrrrrrr"))
     print()
-    print("bytes per site. .text: code; .note.stapsdt: the site's note (not loaded);")
+    print("bytes per site. code: the functions' own bytes (symbol sizes, no padding);")
+    print(".text: the section (function alignment padding absorbs small growth); .note.stapsdt: the site's note (not loaded);")
     print("probes other: .probes semaphores + .stapsdt.base + .note.usdtgen type notes;")
     print("loaded: all allocated sections (page-rounding and alignment included); "
           "file: executable size.")
     base = results[("2 args", None)]
-    text = {impl: (results[("2 args", impl)][".text"] - base[".text"]) / n for impl in IMPLS}
-    print(f"\n.text per 2-arg site: usdtgen {text['usdtgen']:.1f} B vs "
+    text = {impl: (results[("2 args", impl)]["code"] - base["code"]) / n for impl in IMPLS}
+    print(f"\ncode per 2-arg site: usdtgen {text['usdtgen']:.1f} B vs "
           f"sys/sdt.h {text['STAP_PROBE']:.1f} B (dtrace -h {text['dtrace -h']:.1f} B)")
 
 
