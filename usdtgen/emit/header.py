@@ -90,6 +90,18 @@ template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_
 #define _USDTGEN_ARG_TEXT(n) \
   " _usdtgen_size %c[_usdtgen_e" #n "]\n .ascii \"%[_usdtgen_a" #n "]\"\n"
 
+/* How the note names the semaphore. On x86-64 an "i" operand prints its (link-time) address,
+   which follows any renaming (LTO); elsewhere the note names the symbol and an "m" operand
+   keeps the semaphore referenced from the code. */
+#define _USDTGEN_STR(x) #x
+#if defined(__x86_64__)
+# define _USDTGEN_SEM_TEXT(sem) "%c[_usdtgen_sem]"
+# define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "i" (&sem)
+#else
+# define _USDTGEN_SEM_TEXT(sem) _USDTGEN_STR(sem)
+# define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "m" (sem)
+#endif
+
 /* The probe site: a nop, and its .note.stapsdt note (joining the function's comdat group). */
 #define _USDTGEN_NOTE_HEAD(provider, name) \
   "9900: nop\n" \
@@ -100,7 +112,7 @@ template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_
   "9902: .balign 4\n" \
   "9903: " _USDTGEN_ADDR " 9900b\n" \
   " " _USDTGEN_ADDR " _.stapsdt.base\n" \
-  " " _USDTGEN_ADDR " %c[_usdtgen_sem]\n" \
+  " " _USDTGEN_ADDR " " _USDTGEN_SEM_TEXT(provider##_##name##_semaphore) "\n" \
   " .asciz \"" #provider "\"\n" \
   " .asciz \"" #name "\"\n"
 #define _USDTGEN_NOTE_TAIL \
@@ -141,7 +153,7 @@ template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_
             f"#define _USDTGEN_PROBE{n}(provider, name, types{params}) \\\n"
             f"  __asm__ __volatile__ (_USDTGEN_NOTE_HEAD(provider, name) {texts} \\\n"
             f"    _USDTGEN_NOTE_TAIL types \\\n"
-            f"    :: [_usdtgen_sem] \"i\" (&provider##_##name##_semaphore){operands})")
+            f"    :: _USDTGEN_SEM_OPERAND(provider##_##name##_semaphore){operands})")
     out.append(f"\n#endif /* {COMMON_GUARD} */\n")
     return "\n".join(out)
 
