@@ -1,0 +1,284 @@
+"""Parse the argument strings of stapsdt notes ("-4@%edi 8@8(%rsp)") into structured specs,
+and translate each into the kernel's uprobe fetch-arg syntax.
+
+One lark grammar per architecture (``argspec_<machine>.lark``); parsing never raises for bad
+input: a string that does not parse gives a ``ParsedArgs`` with an ``error``. Register names
+are mapped to the kernel's ``pt_regs`` names (x86-64: ``ax``..``r15``; aarch64: ``x0``..``sp``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import LarkError
+
+WORD_SIZE = 8  # every architecture usdtgen traces is 64-bit
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    name: str            # as written, without '%': "edi", "ah", "w1", "xmm0"
+    family: str          # the kernel's pt_regs name of the full register: "di", "ax", "x1"
+    width: int           # bytes the written alias covers
+    bit_offset: int = 0  # 8 for the x86 high-byte registers (%ah, %bh, %ch, %dh)
+    kind: str = "gp"     # gp | ip | vector
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    base: Register | None
+    displacement: int = 0
+    symbol: str | None = None          # sym(%rip), sym+8(%rip)
+    index: Register | None = None
+    scale: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Immediate:
+    value: int = 0
+    symbol: str | None = None
+
+
+Location = Register | Memory | Immediate
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    """One argument of a probe site, as its note describes it."""
+
+    text: str             # "-4@%edi"
+    size: int             # bytes
+    signed: bool
+    is_float: bool
+    location: Location
+    size_given: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArgs:
+    args: tuple[ArgSpec, ...]
+    error: str | None = None      # why the string could not be read (args is then empty)
+
+
+class Unfetchable(Exception):
+    """The argument has no equivalent in uprobe_events fetch-arg syntax; says why."""
+
+
+# -- register tables -------------------------------------------------------------------------
+
+def _x86_registers() -> dict[str, Register]:
+    table: dict[str, Register] = {}
+    for letter in "abcd":
+        family = letter + "x"
+        for name, width, offset in ((f"r{letter}x", 8, 0), (f"e{letter}x", 4, 0),
+                                    (f"{letter}x", 2, 0), (f"{letter}l", 1, 0), (f"{letter}h", 1, 8)):
+            table[name] = Register(name, family, width, offset)
+    for family in ("si", "di", "bp", "sp"):
+        for name, width in ((f"r{family}", 8), (f"e{family}", 4), (family, 2), (f"{family}l", 1)):
+            table[name] = Register(name, family, width)
+    for n in range(8, 16):
+        family = f"r{n}"
+        for name, width in ((family, 8), (f"{family}d", 4), (f"{family}w", 2), (f"{family}b", 1),
+                            (f"{family}l", 1)):
+            table[name] = Register(name, family, width)
+    table["rip"] = Register("rip", "ip", 8, kind="ip")
+    table["eip"] = Register("eip", "ip", 4, kind="ip")
+    for n in range(32):
+        for prefix, width in (("xmm", 16), ("ymm", 32), ("zmm", 64)):
+            table[f"{prefix}{n}"] = Register(f"{prefix}{n}", f"{prefix}{n}", width, kind="vector")
+    for n in range(8):
+        table[f"st{n}"] = Register(f"st{n}", f"st{n}", 10, kind="vector")
+    return table
+
+
+def _aarch64_registers() -> dict[str, Register]:
+    table: dict[str, Register] = {}
+    for n in range(31):
+        table[f"x{n}"] = Register(f"x{n}", f"x{n}", 8)
+        table[f"w{n}"] = Register(f"w{n}", f"x{n}", 4)
+    table["sp"] = Register("sp", "sp", 8)
+    table["wsp"] = Register("wsp", "sp", 4)
+    for n in range(32):
+        for prefix, width in (("b", 1), ("h", 2), ("s", 4), ("d", 8), ("q", 16), ("v", 16)):
+            table[f"{prefix}{n}"] = Register(f"{prefix}{n}", f"v{n}", width, kind="vector")
+    return table
+
+
+_REGISTERS = {"x86_64": _x86_registers(), "aarch64": _aarch64_registers()}
+SUPPORTED_MACHINES = tuple(_REGISTERS)
+
+
+class _BadSpec(Exception):
+    pass
+
+
+class _Build(Transformer):
+    def __init__(self, machine: str):
+        super().__init__()
+        self.registers = _REGISTERS[machine]
+
+    def _register(self, token: Token) -> Register:
+        name = token.value.lstrip("%")
+        if name in ("xzr", "wzr"):
+            raise _BadSpec(f"zero register '{name}'")
+        try:
+            return self.registers[name]
+        except KeyError:
+            raise _BadSpec(f"unknown register '{token.value}'") from None
+
+    def register(self, children):
+        return self._register(children[0])
+
+    def number_displacement(self, children):
+        return (int(children[0].value, 0), None)
+
+    def symbol_displacement(self, children):
+        symbol, sign, value = children
+        offset = int(value.value, 0) * (-1 if sign is not None and sign.value == "-" else 1) \
+            if value is not None else 0
+        return (offset, symbol.value)
+
+    def number_symbol_displacement(self, children):
+        value, sign, symbol = children
+        if sign.value == "-":
+            raise _BadSpec(f"negated symbol in '{value}-{symbol}'")
+        return (int(value.value, 0), symbol.value)
+
+    def memory(self, children):
+        if len(children) == 2:          # aarch64: [base, offset-or-index]
+            base, extra = children
+            base = self._register(base)
+            if extra is None:
+                return Memory(base)
+            if extra.type == "REGISTER":
+                return Memory(base, index=self._register(extra))
+            return Memory(base, int(extra.value, 0))
+        displacement, base, index, scale = children
+        offset, symbol = displacement if displacement is not None else (0, None)
+        return Memory(self._register(base) if base is not None else None, offset, symbol,
+                      self._register(index) if index is not None else None,
+                      int(scale.value, 0) if scale is not None else 1)
+
+    def number_immediate(self, children):
+        return Immediate(int(children[0].value, 0))
+
+    def symbol_immediate(self, children):
+        symbol, sign, value = children
+        offset = int(value.value, 0) * (-1 if sign is not None and sign.value == "-" else 1) \
+            if value is not None else 0
+        return Immediate(offset, symbol.value)
+
+    def immediate(self, children):          # aarch64
+        return Immediate(int(children[-1].value, 0))
+
+    def arg(self, children):
+        size_token, location = children
+        if size_token is None:
+            return ArgSpec("", WORD_SIZE, True, False, location, size_given=False)
+        text = size_token.value[:-1]
+        is_float = text.endswith("f")
+        number = int(text.rstrip("f"))
+        if number == 0:
+            raise _BadSpec("argument size 0")
+        return ArgSpec("", abs(number), number < 0, is_float, location)
+
+    def start(self, children):
+        return [c for c in children if c is not None]
+
+
+@lru_cache(maxsize=None)
+def _parser(machine: str) -> Lark:
+    return Lark.open_from_package("usdtgen.elf", f"argspec_{machine}.lark", parser="lalr",
+                                  propagate_positions=True, maybe_placeholders=True)
+
+
+@lru_cache(maxsize=65536)
+def parse_args(text: str, machine: str) -> ParsedArgs:
+    """Parse a note's argument string for ``machine`` ("x86_64" or "aarch64")."""
+    if machine not in _REGISTERS:
+        return ParsedArgs((), f"argument strings of {machine} are not understood")
+    try:
+        tree = _parser(machine).parse(text)
+        specs = _Build(machine).transform(tree)
+    except _BadSpec as e:
+        return ParsedArgs((), f"{e} in {text!r}")
+    except LarkError as e:
+        cause = e.orig_exc if hasattr(e, "orig_exc") else e
+        if isinstance(cause, _BadSpec):
+            return ParsedArgs((), f"{cause} in {text!r}")
+        column = getattr(e, "column", None)
+        where = f" at column {column}" if isinstance(column, int) and column > 0 else ""
+        return ParsedArgs((), f"cannot read argument string {text!r}{where}")
+    pieces = _split_like(text, len(specs))
+    return ParsedArgs(tuple(_with_text(spec, piece) for spec, piece in zip(specs, pieces)))
+
+
+def _split_like(text: str, count: int) -> list[str]:
+    """The text of each argument: split on blanks outside brackets ("[sp, 12]" stays whole)."""
+    pieces, depth, current = [], 0, ""
+    for char in text.strip():
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char in " \t" and depth == 0:
+            if current:
+                pieces.append(current)
+            current = ""
+        else:
+            current += char
+    if current:
+        pieces.append(current)
+    return pieces if len(pieces) == count else [""] * count
+
+
+def _with_text(spec: ArgSpec, text: str) -> ArgSpec:
+    return ArgSpec(text, spec.size, spec.signed, spec.is_float, spec.location, spec.size_given)
+
+
+# -- translation into uprobe_events fetch-args -------------------------------------------------
+
+def fetch_type(spec: ArgSpec) -> str:
+    """The fetch type for the spec's size and sign (floats are fetched as their bits)."""
+    if spec.size not in (1, 2, 4, 8):
+        raise Unfetchable(f"a {spec.size}-byte value has no uprobe fetch type")
+    kind = "s" if spec.signed and not spec.is_float else "u"
+    return f"{kind}{spec.size * 8}"
+
+
+def to_fetcharg(spec: ArgSpec, symbol_offset=None) -> str:
+    """``spec`` as a uprobe_events fetch-arg such as ``%di:s32`` or ``+8(%sp):u64``.
+
+    ``symbol_offset(name) -> file offset or None`` resolves rip-relative symbols.
+    Raises Unfetchable with the reason when the kernel has no equivalent.
+    """
+    location = spec.location
+    type_ = fetch_type(spec)
+    if isinstance(location, Register):
+        if location.kind == "vector":
+            raise Unfetchable(f"vector register %{location.name}: uprobe_events reads only "
+                              "general-purpose registers")
+        if location.bit_offset:
+            return f"%{location.family}:b{location.width * 8}@{location.bit_offset}/64"
+        return f"%{location.family}:{type_}"
+    if isinstance(location, Immediate):
+        if location.symbol is not None:
+            raise Unfetchable(f"the address of symbol {location.symbol} depends on where the "
+                              "object is loaded")
+        return f"\\{location.value & (2**64 - 1):#x}:{type_}"
+    if location.index is not None:
+        raise Unfetchable("indexed addressing (base + index * scale) has no uprobe fetch-arg form")
+    if location.base is not None and location.base.kind == "ip":
+        if location.symbol is None:
+            raise Unfetchable("a pc-relative address without a symbol")
+        offset = symbol_offset(location.symbol) if symbol_offset else None
+        if offset is None:
+            raise Unfetchable(f"symbol {location.symbol} is not in the object's symbol tables")
+        return f"@+{offset + location.displacement:#x}:{type_}"
+    if location.base is None:
+        raise Unfetchable("an absolute address")
+    if location.base.kind == "vector":
+        raise Unfetchable(f"vector register %{location.base.name} as an address")
+    sign = "-" if location.displacement < 0 else "+"
+    return f"{sign}{abs(location.displacement)}(%{location.base.family}):{type_}"
