@@ -11,7 +11,7 @@ import click
 
 from usdtgen import __version__
 from usdtgen.compile import CompileOptions, compile_provider
-from usdtgen.errors import ProviderError, UsdtgenError
+from usdtgen.errors import ProviderError, TargetError, UsdtgenError
 
 # dtrace flags that only matter to Solaris' dtrace (data model, PIC): accepted, ignored.
 _IGNORED_FLAGS = {"-64", "-32", "-fPIC", "-fpic", "-fPIE", "-fpie"}
@@ -50,6 +50,7 @@ def main(ctx: click.Context) -> None:
     usdtgen -h -s myapp.d [-o myapp.h]     generate the C/C++ probe header
     usdtgen -G -s myapp.d [-o myapp.o]     generate the object dtrace -G users link
     usdtgen compile --help                 every option of the two above
+    usdtgen list ./app                     the probes of a program, library or process
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -107,6 +108,73 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
         where = e.filename or script
         raise InputError(f"usdtgen: error: {where}: {e.strerror}") from None
     _print_warnings(result.diagnostics)
+
+
+@main.command("list", context_settings={"help_option_names": ["--help"]})
+@click.option("-p", "--pid", "pids", type=int, multiple=True, metavar="PID",
+              help="List the probes of every object this process maps (repeatable).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="One block per site: addresses, file offsets, semaphore, argument specs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per site, one per line.")
+@click.option("--types", "types_file", type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE.d", help="Argument names and types from this provider file.")
+@click.argument("args", nargs=-1)
+def list_command(pids, verbose, as_json, types_file, args) -> None:
+    """List the USDT probes of programs, libraries or processes.
+
+    \b
+    ARGS: a target (a path, or a program name looked up on PATH) followed by
+    probe filters: 'provider:name' or 'name' globs ('postgresql:txn*').
+    With -p, every argument is a filter.
+    """
+    import json
+
+    from usdtgen.provider import load_provider_file
+    from usdtgen.trace.listing import collect, format_table, format_verbose, provider_types, \
+        site_json
+    from usdtgen.trace.targets import process_objects, resolve_program
+
+    objects, patterns, problems = [], [], []
+    positional = list(args)
+    if not pids:
+        if not positional:
+            raise click.UsageError("name a program, library or file, or give -p PID")
+        positional.insert(0, "--target--")
+    for i, arg in enumerate(positional):
+        if arg == "--target--":
+            continue
+        is_target = not pids and (i == 1 or ("/" in arg and ":" not in arg))
+        if not is_target:
+            patterns.append(arg)
+            continue
+        try:
+            objects.append(resolve_program(arg))
+        except TargetError as e:
+            problems.append(str(e))
+    for pid in pids:
+        try:
+            objects.extend(process_objects(pid))
+        except TargetError as e:
+            problems.append(str(e))
+    types = None
+    if types_file:
+        try:
+            model, _ = load_provider_file(types_file)
+        except (ProviderError, OSError) as e:
+            raise InputError(str(e)) from None
+        types = provider_types(model)
+    listing = collect(objects, patterns, types, quiet_when_empty=bool(pids))
+    for problem in problems + listing.problems:
+        click.echo(f"usdtgen: {problem}", err=True)
+    if as_json:
+        for listed in listing.sites:
+            click.echo(json.dumps(site_json(listed)))
+    elif listing.sites:
+        click.echo(format_verbose(listing) if verbose else format_table(listing))
+    if not listing.sites:
+        what = "no probe matches " + " ".join(patterns) if patterns and listing.sites_seen \
+            else "nothing to list"
+        raise InputError(f"usdtgen: {what}")
 
 
 if __name__ == "__main__":  # pragma: no cover

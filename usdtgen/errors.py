@@ -63,3 +63,7 @@ class PreprocessorError(UsdtgenError):
 
 class ElfError(UsdtgenError):
     """An ELF file that cannot be read or written as asked."""
+
+
+class TargetError(UsdtgenError):
+    """A target (path, program name or process) that cannot be used."""

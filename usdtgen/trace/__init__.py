@@ -1,0 +1,1 @@
+"""The tracer: targets and processes, attaching uprobes, decoding, output."""

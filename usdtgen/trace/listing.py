@@ -1,0 +1,214 @@
+"""``usdtgen list``: gather the probe sites of targets, filter them, and render them as a
+table, one row per site (``-v``), or JSON objects.
+
+Inputs are ElfObjects (usdtgen.trace.targets); outputs are strings and dicts, no printing.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from usdtgen.elf.argspec import ArgSpec, Immediate, Memory, ParsedArgs, Register, Unfetchable, \
+    parse_args, to_fetcharg
+from usdtgen.elf.notes import ElfProbes, ProbeSite, read_probes
+from usdtgen.elf.symbols import symbol_addresses
+from usdtgen.errors import ElfError
+from usdtgen.trace.targets import ElfObject
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSite:
+    site: ProbeSite
+    args: ParsedArgs
+    arg_names: tuple[tuple[str, str], ...] | None   # (name, D type) when known
+    fetchargs: tuple[str | Unfetchable, ...]
+
+
+@dataclass
+class Listing:
+    sites: list[ListedSite] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # one line each, naming the file
+    objects_read: int = 0
+    sites_seen: int = 0          # before filtering
+
+
+def matches(site: ProbeSite, patterns: list[str]) -> bool:
+    """``provider:name`` globs, or ``name`` alone; no pattern matches everything."""
+    if not patterns:
+        return True
+    for pattern in patterns:
+        provider, sep, name = pattern.rpartition(":")
+        if not sep:
+            provider = "*"
+        if fnmatch.fnmatchcase(site.provider, provider) and fnmatch.fnmatchcase(site.name, name):
+            return True
+    return False
+
+
+def provider_types(model) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """(provider, probe) → ((name, D type), ...) from a parsed provider file (``--types``)."""
+    return {(prov.name, probe.name): tuple((a.name or "", a.ctype.d_name) for a in probe.args)
+            for prov in model.providers for probe in prov.probes}
+
+
+def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = None,
+            quiet_when_empty: bool = False) -> Listing:
+    """Read every object; keep the sites that match. Problems are collected, never raised."""
+    listing = Listing()
+    for obj in objects:
+        try:
+            probes = read_probes(obj.open_path, obj.path)
+        except ElfError as e:
+            if not quiet_when_empty:
+                listing.problems.append(f"{obj.path}: {e}")
+            continue
+        listing.objects_read += 1
+        for problem in probes.problems:
+            listing.problems.append(f"{obj.path}: {problem}")
+        if not probes.sites:
+            if not quiet_when_empty:
+                listing.problems.append(f"{obj.path}: no USDT probes (no .note.stapsdt notes)")
+            continue
+        listing.sites_seen += len(probes.sites)
+        listing.sites.extend(_listed(probes, patterns, types or {}, obj))
+    return listing
+
+
+def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject):
+    symbols = None
+    for site in probes.sites:
+        if not matches(site, patterns):
+            continue
+        parsed = parse_args(site.args_text, site.machine)
+        known = probes.types.get((site.provider, site.name))
+        names = known.args if known is not None else types.get((site.provider, site.name))
+        if names is not None and len(names) != len(parsed.args):
+            names = None
+        fetchargs = []
+        for spec in parsed.args:
+            if _needs_symbols(spec) and symbols is None:
+                symbols = symbol_addresses(obj.open_path)
+            try:
+                fetchargs.append(to_fetcharg(spec, _symbol_offset(site, symbols)))
+            except Unfetchable as e:
+                fetchargs.append(e)
+        yield ListedSite(site, parsed, names, tuple(fetchargs))
+
+
+def _symbol_offset(site: ProbeSite, symbols: dict | None):
+    """For ``@+OFFSET`` fetch-args: the kernel adds OFFSET to the probed mapping's base
+    (probe address minus its file offset), so express the symbol relative to the site."""
+    if not symbols or site.file_offset is None:
+        return None
+
+    def offset(name: str) -> int | None:
+        address = symbols.get(name)
+        return None if address is None else address - site.address + site.file_offset
+    return offset
+
+
+def _needs_symbols(spec: ArgSpec) -> bool:
+    return isinstance(spec.location, Memory) and spec.location.symbol is not None
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+def _prototype(listed: ListedSite) -> str:
+    if listed.args.error:
+        return f"? ({listed.args.error})"
+    if listed.arg_names is not None:
+        return ", ".join(_declaration(dtype, name) for name, dtype in listed.arg_names)
+    return listed.site.args_text
+
+
+def _declaration(dtype: str, name: str) -> str:
+    if not name:
+        return dtype
+    return f"{dtype}{name}" if dtype.endswith("*") else f"{dtype} {name}"
+
+
+def format_table(listing: Listing) -> str:
+    """One row per probe (sites of a probe counted together), grouped by file."""
+    rows: dict[tuple[str, str, str], list[ListedSite]] = {}
+    for listed in listing.sites:
+        rows.setdefault((listed.site.path, listed.site.provider, listed.site.name), []).append(listed)
+    out, current = [], None
+    width = max((len(p) + len(n) + 1 for _, p, n in rows), default=5)
+    for (path, provider, name), sites in rows.items():
+        if path != current:
+            if current is not None:
+                out.append("")
+            out.append(path)
+            out.append(f"  {'PROBE':<{width}}  SITES  SEMAPHORE  ARGUMENTS")
+            current = path
+        semaphore = "yes" if any(s.site.semaphore for s in sites) else "no"
+        out.append(f"  {provider + ':' + name:<{width}}  {len(sites):>5}  {semaphore:<9}  "
+                   f"{_prototype(sites[0])}")
+    return "\n".join(out)
+
+
+def describe_location(spec: ArgSpec) -> str:
+    location = spec.location
+    if isinstance(location, Register):
+        return f"register %{location.name}"
+    if isinstance(location, Immediate):
+        return f"constant {location.symbol or location.value}"
+    parts = [location.symbol] if location.symbol else []
+    if location.displacement or not parts:
+        parts.append(str(location.displacement))
+    where = "+".join(parts)
+    base = f"%{location.base.name}" if location.base else ""
+    index = f" + %{location.index.name}*{location.scale}" if location.index else ""
+    return f"memory at {base}{'+' if base else ''}{where}{index}".replace("+-", "-")
+
+
+def format_verbose(listing: Listing) -> str:
+    """One block per site: addresses, offsets, raw and decoded argument specs."""
+    out = []
+    for listed in listing.sites:
+        site = listed.site
+        semaphore = (f"semaphore {site.semaphore:#x} (file offset "
+                     f"{_hex(site.semaphore_offset)})" if site.semaphore else "no semaphore")
+        out.append(f"{site.path} {site.provider}:{site.name}")
+        out.append(f"  address {site.address:#x}  file offset {_hex(site.file_offset)}  "
+                   f"base {site.base:#x}  {semaphore}")
+        out.append(f"  args: {site.args_text or '(none)'}")
+        if listed.args.error:
+            out.append(f"    ? {listed.args.error}")
+        for i, (spec, fetch) in enumerate(zip(listed.args.args, listed.fetchargs)):
+            name = f"arg{i}"
+            if listed.arg_names:
+                arg_name, dtype = listed.arg_names[i]
+                name = f"{name} {_declaration(dtype, arg_name)}"
+            kind = "float" if spec.is_float else ("signed" if spec.signed else "unsigned")
+            fetched = f"uprobe: {fetch}" if isinstance(fetch, str) else f"uprobe: cannot ({fetch})"
+            out.append(f"    {name}: {spec.text} = {kind} {spec.size}-byte "
+                       f"{describe_location(spec)}; {fetched}")
+    return "\n".join(out)
+
+
+def _hex(value: int | None) -> str:
+    return f"{value:#x}" if value is not None else "none"
+
+
+def site_json(listed: ListedSite) -> dict:
+    """The JSON object of one site."""
+    site = listed.site
+    args = []
+    for i, (spec, fetch) in enumerate(zip(listed.args.args, listed.fetchargs)):
+        entry = {"spec": spec.text, "size": spec.size, "signed": spec.signed,
+                 "float": spec.is_float, "location": describe_location(spec)}
+        if isinstance(fetch, str):
+            entry["fetcharg"] = fetch
+        else:
+            entry["unfetchable"] = str(fetch)
+        if listed.arg_names:
+            entry["name"], entry["type"] = listed.arg_names[i]
+        args.append(entry)
+    obj = {"path": site.path, "provider": site.provider, "name": site.name,
+           "address": site.address, "file_offset": site.file_offset, "base": site.base,
+           "semaphore": site.semaphore, "semaphore_offset": site.semaphore_offset,
+           "args_text": site.args_text, "args": args}
+    if listed.args.error:
+        obj["args_error"] = listed.args.error
+    return obj
