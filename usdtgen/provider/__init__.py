@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from usdtgen.errors import Diagnostic, ProviderError
 from usdtgen.provider.check import check_provider_file
@@ -26,6 +27,8 @@ def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str]
         text = preprocess(path, includes, defines, undefines)
     model, warnings = parse_provider_text(text, path)
     findings = warnings + check_provider_file(model, strict=strict)
+    if strict:
+        findings = [replace(d, severity="error") for d in findings]
     errors = [d for d in findings if d.severity == "error"]
     if errors:
         raise ProviderError(errors)

@@ -166,6 +166,18 @@ def _collect_markers(tree: Tree, path: str) -> list[_LineMarker]:
     return sorted(markers, key=lambda m: m.physical_line)
 
 
+def _scan_markers(text: str, path: str) -> list[_LineMarker]:
+    """Line markers found line by line, for when the text did not parse (no tree to walk)."""
+    markers, current = [], path
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("#"):
+            marker = _line_marker(line)
+            if marker:
+                current = marker[1] if marker[1] is not None else current
+                markers.append(_LineMarker(number, marker[0], current))
+    return markers
+
+
 def _tokens_of(node) -> list[Token]:
     """Every token below a node, in order."""
     if isinstance(node, Token):
@@ -407,7 +419,7 @@ def parse_provider_text(text: str, path: str = "<string>") -> tuple[ProviderFile
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
-        locator = _Locator(path, text, [])
+        locator = _Locator(path, text, _scan_markers(text, path))
         raise ProviderSyntaxError([_syntax_diagnostic(e, text, locator)]) from None
     locator = _Locator(path, text, _collect_markers(tree, path))
     builder = _Builder(path, text, locator)
