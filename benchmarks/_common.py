@@ -63,6 +63,7 @@ def machine_lines() -> list[tuple[str, str]]:
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("usdtgen", _usdtgen_version()),
         ("systemtap-sdt", sdt if sdt[:1].isdigit() else "unknown"),
+        ("load average", " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (at start)"),
     ]
 
 

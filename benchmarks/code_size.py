@@ -134,11 +134,11 @@ def main() -> None:
     print(table(["probe", "header", "code", ".text", ".note.stapsdt", "probes other", "loaded",
                  "file"], rows, align="llrrrrrr"))
     print()
-    print("bytes per site. code: the functions' own bytes (symbol sizes, no padding);")
-    print(".text: the section (function alignment padding absorbs small growth); .note.stapsdt: the site's note (not loaded);")
-    print("probes other: .probes semaphores + .stapsdt.base + .note.usdtgen type notes;")
-    print("loaded: all allocated sections (page-rounding and alignment included); "
-          "file: executable size.")
+    print("bytes per site. code: the functions' own bytes (symbol sizes, no padding); .text:")
+    print("the section (function alignment padding absorbs small growth); .note.stapsdt: the")
+    print("site's note (not loaded); probes other: .probes semaphores + .stapsdt.base +")
+    print(".note.usdtgen type notes; loaded: all allocated sections; file: executable size.")
+    print("Every site has its own probe, so per-probe costs (semaphore, type note) count per site.")
     base = results[("2 args", None)]
     text = {impl: (results[("2 args", impl)]["code"] - base["code"]) / n for impl in IMPLS}
     print(f"\ncode per 2-arg site: usdtgen {text['usdtgen']:.1f} B vs "

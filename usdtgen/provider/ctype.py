@@ -5,6 +5,8 @@ files use, and the typedefs the file itself declares. Sizes are LP64 (x86-64, aa
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from usdtgen.provider.model import CType
 
 POINTER_SIZE = 8
@@ -75,6 +77,11 @@ class DeclError(ValueError):
 
 
 def _canonical_scalar(words: list[str], first_index: int) -> str:
+    return _canonical_scalar_cached(tuple(words), first_index)
+
+
+@lru_cache(maxsize=1024)
+def _canonical_scalar_cached(words: tuple[str, ...], first_index: int) -> str:
     """Order-free C scalar keywords → canonical spelling (``long unsigned int`` → ``unsigned long``)."""
     counts = {w: words.count(w) for w in set(words)}
     signed = counts.pop("signed", 0)

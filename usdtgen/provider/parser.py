@@ -35,7 +35,7 @@ _CPP_ONLY = re.compile(r"#\s*(define|undef|include|if|ifdef|ifndef|elif|else|end
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark.open_from_package("usdtgen.provider", "provider.lark", parser="lalr",
-                                  propagate_positions=True, maybe_placeholders=True)
+                                  maybe_placeholders=True)
 
 
 def read_provider_source(path: str) -> str:
@@ -211,7 +211,8 @@ class _Builder:
         return self.locator.loc(token.line, token.column)
 
     def source_text(self, node: Tree) -> str:
-        return self.text[node.meta.start_pos:node.meta.end_pos]
+        tokens = _tokens_of(node)       # positions from tokens: cheaper than lark's meta
+        return self.text[tokens[0].start_pos:tokens[-1].end_pos]
 
     # -- declarations --------------------------------------------------------------------
 
@@ -293,7 +294,7 @@ class _Builder:
         for arg in args:
             if arg is not None and arg.ctype.kind == "void" and arg.ctype.pointers == 0:
                 self.diagnostics.append(self.locator.diag(
-                    "error", node.meta.line, node.meta.column,
+                    "error", arg.loc.line, arg.loc.col,
                     f"probe '{probe_name}': 'void' can only stand alone in a parameter list"))
         return tuple(a for a in args if a is not None)
 
