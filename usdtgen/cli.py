@@ -11,7 +11,7 @@ import click
 
 from usdtgen import __version__
 from usdtgen.compile import CompileOptions, compile_provider
-from usdtgen.errors import ProviderError, TargetError, UsdtgenError
+from usdtgen.errors import ProviderError, UsdtgenError
 
 # dtrace flags that only matter to Solaris' dtrace (data model, PIC): accepted, ignored.
 _IGNORED_FLAGS = {"-64", "-32", "-fPIC", "-fpic", "-fPIE", "-fpie"}
@@ -132,30 +132,12 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
     from usdtgen.provider import load_provider_file
     from usdtgen.trace.listing import collect, format_table, format_verbose, provider_types, \
         site_json
-    from usdtgen.trace.targets import process_objects, resolve_program
+    from usdtgen.trace.targets import gather_objects, split_list_arguments
 
-    objects, patterns, problems = [], [], []
-    positional = list(args)
-    if not pids:
-        if not positional:
-            raise click.UsageError("name a program, library or file, or give -p PID")
-        positional.insert(0, "--target--")
-    for i, arg in enumerate(positional):
-        if arg == "--target--":
-            continue
-        is_target = not pids and (i == 1 or ("/" in arg and ":" not in arg))
-        if not is_target:
-            patterns.append(arg)
-            continue
-        try:
-            objects.append(resolve_program(arg))
-        except TargetError as e:
-            problems.append(str(e))
-    for pid in pids:
-        try:
-            objects.extend(process_objects(pid))
-        except TargetError as e:
-            problems.append(str(e))
+    if not pids and not args:
+        raise click.UsageError("name a program, library or file, or give -p PID")
+    targets, patterns = split_list_arguments(args, bool(pids))
+    objects, problems = gather_objects(targets, pids)
     types = None
     if types_file:
         try:

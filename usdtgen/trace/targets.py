@@ -81,3 +81,36 @@ def process_objects(pid: int) -> list[ElfObject]:
             chosen[key] = mapping
     return [ElfObject(m.path, f"/proc/{pid}/map_files/{m.start:x}-{m.end:x}", pid)
             for m in chosen.values()]
+
+
+def split_list_arguments(args: tuple[str, ...] | list[str], have_pids: bool) -> tuple[list[str], list[str]]:
+    """Split ``usdtgen list`` arguments into targets and probe filters.
+
+    With -p every argument is a filter. Otherwise the first argument is a target, and so is
+    any later one that looks like a path (has a '/' and no ':'); the rest are filters.
+    """
+    if have_pids:
+        return [], list(args)
+    targets, patterns = [], []
+    for i, arg in enumerate(args):
+        if i == 0 or ("/" in arg and ":" not in arg):
+            targets.append(arg)
+        else:
+            patterns.append(arg)
+    return targets, patterns
+
+
+def gather_objects(targets: list[str], pids: tuple[int, ...] | list[int]) -> tuple[list[ElfObject], list[str]]:
+    """The objects of every target and process; a problem line for each that cannot be used."""
+    objects, problems = [], []
+    for target in targets:
+        try:
+            objects.append(resolve_program(target))
+        except TargetError as e:
+            problems.append(str(e))
+    for pid in pids:
+        try:
+            objects.extend(process_objects(pid))
+        except TargetError as e:
+            problems.append(str(e))
+    return objects, problems
