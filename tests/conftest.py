@@ -6,8 +6,10 @@ On CI (``CI`` set) a missing capability is a failure, never a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,49 @@ def compile_program(tmp_path: Path, source: str, *, compiler: str = "gcc", lang:
 def readelf_notes(path: Path) -> str:
     return subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True,
                           check=True).stdout
+
+
+@dataclass
+class Note:
+    """One NT_STAPSDT note as ``readelf -n`` prints it (the peer's view)."""
+
+    provider: str
+    name: str
+    location: int
+    base: int
+    semaphore: int
+    args: list[str]
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [a.split("@", 1)[0] for a in self.args]
+
+    @property
+    def operands(self) -> list[str]:
+        return [a.split("@", 1)[1] for a in self.args]
+
+
+# arguments are separated by one space; aarch64 operands ("[sp, 12]") contain spaces too
+_ARG_SPLIT = re.compile(r" (?=-?\d+f?@)")
+
+
+def parse_stapsdt_notes(text: str) -> list[Note]:
+    """The NT_STAPSDT notes of ``readelf -n`` output, in order."""
+    notes: list[Note] = []
+    current: dict = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("Provider: "):
+            current = {"provider": line[len("Provider: "):]}
+        elif line.startswith("Name: ") and current:
+            current["name"] = line[len("Name: "):]
+        elif line.startswith("Location: ") and current:
+            m = re.fullmatch(r"Location: (0x[0-9a-f]+), Base: (0x[0-9a-f]+), "
+                             r"Semaphore: (0x[0-9a-f]+)", line)
+            assert m, f"unexpected readelf line: {line!r}"
+            current.update(location=int(m[1], 16), base=int(m[2], 16), semaphore=int(m[3], 16))
+        elif line.startswith("Arguments:") and current:
+            args_text = line[len("Arguments:"):].strip()
+            notes.append(Note(args=_ARG_SPLIT.split(args_text) if args_text else [], **current))
+            current = {}
+    return notes

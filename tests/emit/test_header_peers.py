@@ -10,14 +10,17 @@ prefixes should be.
 """
 from __future__ import annotations
 
-import re
+import platform
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from conftest import compile_program, readelf_notes, require, write_header
+from conftest import (Note, compile_program, parse_stapsdt_notes, readelf_notes, require,
+                      require_tool, write_header)
 
 SYS_SDT_H = Path("/usr/include/x86_64-linux-gnu/sys/sdt.h")
 
@@ -122,7 +125,6 @@ MULTI_D_PARAMS = "int fd, const char *path, unsigned long long len, short s, dou
 MULTI_EXPRS = "v_int, v_const_char_ptr, v_ullong, v_short, v_double, v_void_ptr"
 
 
-
 def cases(lang: str) -> list[ArgCase]:
     return [c for c in ARG_CASES if lang in c.langs]
 
@@ -171,44 +173,6 @@ def program_text(lang: str) -> str:
 
 # --------------------------------------------------------------------------------------
 # Reading the notes back.
-@dataclass
-class Note:
-    provider: str
-    name: str
-    location: int
-    base: int
-    semaphore: int
-    args: list[str]
-
-    @property
-    def prefixes(self) -> list[str]:
-        return [a.split("@", 1)[0] for a in self.args]
-
-
-_ARG_SPLIT = re.compile(r" (?=-?\d+f?@)")
-
-
-def parse_stapsdt_notes(text: str) -> list[Note]:
-    """The NT_STAPSDT notes of ``readelf -n`` output, in order."""
-    notes: list[Note] = []
-    current: dict = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("Provider: "):
-            current = {"provider": line[len("Provider: "):]}
-        elif line.startswith("Name: ") and current:
-            current["name"] = line[len("Name: "):]
-        elif line.startswith("Location: ") and current:
-            m = re.fullmatch(r"Location: (0x[0-9a-f]+), Base: (0x[0-9a-f]+), "
-                             r"Semaphore: (0x[0-9a-f]+)", line)
-            assert m, f"unexpected readelf line: {line!r}"
-            current.update(location=int(m[1], 16), base=int(m[2], 16), semaphore=int(m[3], 16))
-        elif line.startswith("Arguments:") and current:
-            args_text = line[len("Arguments:"):].strip()
-            args = _ARG_SPLIT.split(args_text) if args_text else []
-            notes.append(Note(args=args, **current))
-            current = {}
-    return notes
 
 
 def by_probe(notes: list[Note], provider: str) -> dict[str, list[Note]]:
@@ -230,16 +194,14 @@ MATRIX += [pytest.param(cc, lang, ("-O2", "-funsigned-char"), id=f"{cc}-{lang}-O
 
 
 def build_peer_program(tmp_path: Path, cc: str, lang: str, flags: tuple[str, ...]) -> Path:
+    require(platform.machine() == "x86_64", "the peer matrix runs on x86-64 hosts")
     require(SYS_SDT_H.exists(), "systemtap-sdt-dev (sys/sdt.h) is not installed")
     write_header(tmp_path, provider_text())
     return compile_program(tmp_path, program_text(lang), compiler=COMPILERS[cc, lang],
                            lang=lang, flags=flags)
 
 
-@pytest.mark.parametrize("cc, lang, flags", MATRIX)
-def test_argument_prefixes_match_sys_sdt(tmp_path, cc, lang, flags):
-    exe = build_peer_program(tmp_path, cc, lang, flags)
-    notes = parse_stapsdt_notes(readelf_notes(exe))
+def assert_prefixes_agree(notes: list[Note], lang: str) -> None:
     ours, theirs = by_probe(notes, "ours"), by_probe(notes, "theirs")
     assert sorted(theirs) == sorted(all_probes(lang)), "sys/sdt.h program lacks probes"
     assert sorted(ours) == sorted(all_probes(lang))
@@ -254,6 +216,49 @@ def test_argument_prefixes_match_sys_sdt(tmp_path, cc, lang, flags):
             mismatches.append(f"{probe}: ours {' '.join(mine.args)!r} "
                               f"vs sys/sdt.h {' '.join(peer.args)!r}")
     assert not mismatches, "argument size/sign differs from sys/sdt.h:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("cc, lang, flags", MATRIX)
+def test_argument_prefixes_match_sys_sdt(tmp_path, cc, lang, flags):
+    exe = build_peer_program(tmp_path, cc, lang, flags)
+    assert_prefixes_agree(parse_stapsdt_notes(readelf_notes(exe)), lang)
+
+
+CROSS_COMPILERS = {
+    "aarch64-gcc": (("aarch64-linux-gnu-gcc",), "c"),
+    "aarch64-g++": (("aarch64-linux-gnu-g++",), "c++"),
+    "clang-aarch64": (("clang", "--target=aarch64-linux-gnu"), "c"),
+    "clang++-aarch64": (("clang++", "--target=aarch64-linux-gnu"), "c++"),
+}
+
+
+@pytest.mark.parametrize("compiler, opt", [
+    pytest.param(compiler, opt, id=f"{compiler}-{opt[1:]}")
+    for compiler in CROSS_COMPILERS for opt in ("-O0", "-O2")])
+def test_argument_prefixes_match_sys_sdt_aarch64(tmp_path, compiler, opt):
+    """The same matrix cross-compiled for aarch64 (plain char and wchar_t are unsigned
+    there), against sys/sdt.h compiled by the same compiler (object file only)."""
+    command, lang = CROSS_COMPILERS[compiler]
+    require_tool(command[0])
+    require_tool("aarch64-linux-gnu-gcc")  # clang uses its headers and libraries
+    require(SYS_SDT_H.exists(), "systemtap-sdt-dev (sys/sdt.h) is not installed")
+    sysdir = tmp_path / "cross-include" / "sys"
+    sysdir.mkdir(parents=True)
+    for name in ("sdt.h", "sdt-config.h"):
+        shutil.copy(SYS_SDT_H.parent / name, sysdir / name)
+    write_header(tmp_path, provider_text())
+    src = tmp_path / ("prog.c" if lang == "c" else "prog.cc")
+    src.write_text(program_text(lang))
+    obj = tmp_path / "prog.o"
+    cmd = [*command, opt, "-c", "-I", str(sysdir.parent), "-I", str(tmp_path), str(src),
+           "-o", str(obj)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stderr}"
+    with obj.open("rb") as f:
+        assert ELFFile(f)["e_machine"] == "EM_AARCH64"
+    notes = parse_stapsdt_notes(readelf_notes(obj))
+    assert not [n for n in notes if any("%" in a for a in n.args)], "x86 operands in aarch64 notes"
+    assert_prefixes_agree(notes, lang)
 
 
 @pytest.mark.parametrize("cc, lang, flags", MATRIX)

@@ -57,12 +57,17 @@ template <> struct __usdtgen_signed<short> { static const bool value = true; };
 template <> struct __usdtgen_signed<int> { static const bool value = true; };
 template <> struct __usdtgen_signed<long> { static const bool value = true; };
 template <> struct __usdtgen_signed<long long> { static const bool value = true; };
-template <> struct __usdtgen_signed<char> { static const bool value = (char)-1 < 1; };
-template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_t)-1 < 1; };
+template <> struct __usdtgen_signed<char> { static const bool value = static_cast<char>(-1) < 1; };
+template <> struct __usdtgen_signed<wchar_t> {
+  static const bool value = static_cast<wchar_t>(-1) < 1; };
 }
 # define _USDTGEN_SIGNED(x) \
   (!_USDTGEN_IS_POINTER(x) && __usdtgen_signed<__typeof__(x)>::value)
+# define _USDTGEN_CAST(type, x) static_cast<type>(x)
+# define _USDTGEN_NULL nullptr
 #else
+# define _USDTGEN_CAST(type, x) ((type)(x))
+# define _USDTGEN_NULL 0
 /* integer-like types (integer, char, enum, bool) as themselves, anything else as unsigned */
 # define _USDTGEN_INT_TYPE(x) __typeof__(__builtin_choose_expr( \
     ((__builtin_classify_type(x) + 3) & -4) == 4, (x), 0U))
@@ -73,7 +78,7 @@ template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_
    (negative when signed: -(size << 8 | class)), and the value itself. */
 #define _USDTGEN_ARG(n, x) \
   [_usdtgen_e##n] "n" ((_USDTGEN_SIGNED(x) ? -1 : 1) \
-      * (((int)_USDTGEN_SIZE(x) << 8) + (0x7f & __builtin_classify_type(x)))), \
+      * ((_USDTGEN_CAST(int, _USDTGEN_SIZE(x)) << 8) + (0x7f & __builtin_classify_type(x)))), \
   [_usdtgen_a##n] "nor" (x)
 /* Assembler macros that print "SIZE@" ("-SIZE@" when signed, "SIZEf@" for floating point)
    from that constant; defined and removed again inside each probe's asm statement. */
@@ -90,11 +95,11 @@ template <> struct __usdtgen_signed<wchar_t> { static const bool value = (wchar_
 #define _USDTGEN_ARG_TEXT(n) \
   " _usdtgen_size %c[_usdtgen_e" #n "]\n .ascii \"%[_usdtgen_a" #n "]\"\n"
 
-/* How the note names the semaphore. On x86-64 an "i" operand prints its (link-time) address,
-   which follows any renaming (LTO); elsewhere the note names the symbol and an "m" operand
-   keeps the semaphore referenced from the code. */
+/* How the note names the semaphore. On x86-64 (small code model) an "i" operand prints its
+   link-time address, which follows any renaming (LTO); elsewhere (aarch64, -mcmodel=large,
+   x32) the note names the symbol and an "m" operand keeps the semaphore referenced. */
 #define _USDTGEN_STR(x) #x
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__code_model_small__) && !defined(__ILP32__)
 # define _USDTGEN_SEM_TEXT(sem) "%c[_usdtgen_sem]"
 # define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "i" (&sem)
 #else
@@ -234,7 +239,7 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
         check = ""
         strict_types = [_strict_param(a) for a in probe.args]
         if strict and n and all(strict_types):
-            check = (f"(void)sizeof(((int (*)({', '.join(strict_types)}))0)"
+            check = (f"(void)sizeof(_USDTGEN_CAST(int (*)({', '.join(strict_types)}), _USDTGEN_NULL)"
                      f"({', '.join(f'(arg{i})' for i in range(n))})); ")
         lines.append(f"/* {_prototype(prov, probe)} */")
         lines.append(f"#define {macro}({params}) do {{ {check}\\\n"
