@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from usdtgen import __version__
-from usdtgen.provider.model import MAX_PROBE_ARGS, Probe, Provider, ProviderFile
+from usdtgen.provider.model import MAX_PROBE_ARGS, Probe, Provider, ProviderFile, format_declaration
 
 TYPE_NOTE_OWNER = "usdtgen"
 TYPE_NOTE_TYPE = 0x55534454  # "USDT": no peer gives this type a meaning
@@ -29,7 +29,7 @@ def _c_string(text: str) -> str:
 
 def _common_block() -> str:
     """Macros shared by every usdtgen header (guarded, so several headers can be included)."""
-    out = [f"#ifndef {COMMON_GUARD}", f"#define {COMMON_GUARD} 1", "", r"""
+    out = [f"#ifndef {COMMON_GUARD}", f"#define {COMMON_GUARD} 1", r"""
 #if defined(__LP64__) || defined(_LP64)
 # define _USDTGEN_ADDR ".8byte"
 #else
@@ -164,7 +164,7 @@ template <> struct __usdtgen_signed<wchar_t> {
 
 
 def _prototype(provider: Provider, probe: Probe) -> str:
-    args = ", ".join(f"{a.ctype.d_name} {a.name}" if a.name else a.ctype.d_name for a in probe.args)
+    args = ", ".join(format_declaration(a.ctype.d_name, a.name) for a in probe.args)
     return f"{provider.name}:::{probe.name}({args})"
 
 

@@ -54,6 +54,13 @@ class CType:
         return self.kind in ("struct", "union")
 
 
+def format_declaration(type_name: str, name: str | None) -> str:
+    """``int id``, ``const char *path``, or the bare type when there is no name."""
+    if not name:
+        return type_name
+    return f"{type_name}{name}" if type_name.endswith("*") else f"{type_name} {name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Arg:
     """One probe parameter: its name (None when the file gives none) and type."""

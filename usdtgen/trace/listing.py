@@ -13,6 +13,7 @@ from usdtgen.elf.argspec import ArgSpec, Immediate, Memory, ParsedArgs, Register
 from usdtgen.elf.notes import ElfProbes, ProbeSite, read_probes
 from usdtgen.elf.symbols import symbol_addresses
 from usdtgen.errors import ElfError
+from usdtgen.provider.model import format_declaration
 from usdtgen.trace.targets import ElfObject
 
 
@@ -117,14 +118,8 @@ def _prototype(listed: ListedSite) -> str:
     if listed.args.error:
         return f"? ({listed.args.error})"
     if listed.arg_names is not None:
-        return ", ".join(_declaration(dtype, name) for name, dtype in listed.arg_names)
+        return ", ".join(format_declaration(dtype, name) for name, dtype in listed.arg_names)
     return listed.site.args_text
-
-
-def _declaration(dtype: str, name: str) -> str:
-    if not name:
-        return dtype
-    return f"{dtype}{name}" if dtype.endswith("*") else f"{dtype} {name}"
 
 
 def format_table(listing: Listing) -> str:
@@ -179,7 +174,7 @@ def format_verbose(listing: Listing) -> str:
             name = f"arg{i}"
             if listed.arg_names:
                 arg_name, dtype = listed.arg_names[i]
-                name = f"{name} {_declaration(dtype, arg_name)}"
+                name = f"{name} {format_declaration(dtype, arg_name)}"
             kind = "float" if spec.is_float else ("signed" if spec.signed else "unsigned")
             fetched = f"uprobe: {fetch}" if isinstance(fetch, str) else f"uprobe: cannot ({fetch})"
             out.append(f"    {name}: {spec.text} = {kind} {spec.size}-byte "
