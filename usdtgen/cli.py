@@ -108,6 +108,8 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
         where = e.filename or script
         raise InputError(f"usdtgen: error: {where}: {e.strerror}") from None
     _print_warnings(result.diagnostics)
+    for note in result.notes:
+        click.echo(f"usdtgen: warning: {note}", err=True)
 
 
 @main.command("list", context_settings={"help_option_names": ["--help"]})

@@ -36,6 +36,7 @@ class CompileResult:
     output: str
     written: bool                   # False when the file already held the same content
     diagnostics: tuple[Diagnostic, ...]
+    notes: tuple[str, ...] = ()     # warnings that are not about the provider file
 
 
 def default_output(provider_path: str, mode: str) -> str:
@@ -84,16 +85,25 @@ def _umask() -> int:
     return mask
 
 
-def object_machine(object_files: tuple[str, ...]) -> int:
-    """The ELF machine of the objects -G was given (the first readable one), else this host's."""
+def object_machine(object_files: tuple[str, ...], notes: list[str]) -> int:
+    """The ELF machine of the objects -G was given (the first readable one), else this host's.
+
+    Objects that cannot be read are named in ``notes`` (dtrace -G users pass real objects).
+    """
+    machine = None
     for path in object_files:
         try:
             with open(path, "rb") as f:
                 head = f.read(20)
-        except OSError:
+        except OSError as e:
+            notes.append(f"-G: {path}: {e.strerror} (ignored)")
             continue
-        if len(head) == 20 and head[:4] == b"\x7fELF":
-            return int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+        if len(head) < 20 or head[:4] != b"\x7fELF":
+            notes.append(f"-G: {path}: not an ELF object (ignored)")
+        elif machine is None:
+            machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    if machine is not None:
+        return machine
     host = platform.machine().lower()
     if host not in MACHINES:
         raise ElfError(f"-G: cannot write objects for this machine ({host}); "
@@ -107,11 +117,12 @@ def compile_provider(options: CompileOptions) -> CompileResult:
                                             options.includes, options.defines,
                                             options.undefines, options.strict)
     output = options.output or default_output(options.provider_path, options.mode)
+    notes: list[str] = []
     if options.mode == "header":
         content = emit_header(model, Path(output).name, Path(options.provider_path).name,
                               strict=options.strict).encode()
     elif options.mode == "object":
-        machine = object_machine(options.object_files)
+        machine = object_machine(options.object_files, notes)
         if machine not in MACHINES.values():
             raise ElfError(f"-G: objects for ELF machine {machine} are not supported; "
                            "supported: x86_64, aarch64")
@@ -119,4 +130,4 @@ def compile_provider(options: CompileOptions) -> CompileResult:
     else:
         raise UsdtgenError(f"unknown mode {options.mode!r}")
     written = write_if_changed(output, content)
-    return CompileResult(output, written, tuple(diagnostics))
+    return CompileResult(output, written, tuple(diagnostics), tuple(notes))

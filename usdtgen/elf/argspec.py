@@ -190,7 +190,7 @@ class _Build(Transformer):
 @lru_cache(maxsize=None)
 def _parser(machine: str) -> Lark:
     return Lark.open_from_package("usdtgen.elf", f"argspec_{machine}.lark", parser="lalr",
-                                  propagate_positions=True, maybe_placeholders=True)
+                                  maybe_placeholders=True)
 
 
 @lru_cache(maxsize=65536)
@@ -198,26 +198,19 @@ def parse_args(text: str, machine: str) -> ParsedArgs:
     """Parse a note's argument string for ``machine`` ("x86_64" or "aarch64")."""
     if machine not in _REGISTERS:
         return ParsedArgs((), f"argument strings of {machine} are not understood")
-    try:
-        tree = _parser(machine).parse(text)
-        specs = _Build(machine).transform(tree)
-    except _BadSpec as e:
-        return ParsedArgs((), f"{e} in {text!r}")
-    except LarkError as e:
-        cause = e.orig_exc if hasattr(e, "orig_exc") else e
-        if isinstance(cause, _BadSpec):
-            return ParsedArgs((), f"{cause} in {text!r}")
-        column = getattr(e, "column", None)
-        where = f" at column {column}" if isinstance(column, int) and column > 0 else ""
-        return ParsedArgs((), f"cannot read argument string {text!r}{where}")
-    pieces = _split_like(text, len(specs))
-    return ParsedArgs(tuple(_with_text(spec, piece) for spec, piece in zip(specs, pieces)))
+    specs = []
+    for piece in split_args(text):
+        spec = _parse_one(piece, machine)
+        if isinstance(spec, str):
+            return ParsedArgs((), spec)
+        specs.append(spec)
+    return ParsedArgs(tuple(specs))
 
 
-def _split_like(text: str, count: int) -> list[str]:
+def split_args(text: str) -> list[str]:
     """The text of each argument: split on blanks outside brackets ("[sp, 12]" stays whole)."""
     pieces, depth, current = [], 0, ""
-    for char in text.strip():
+    for char in text:
         if char == "[":
             depth += 1
         elif char == "]":
@@ -230,10 +223,24 @@ def _split_like(text: str, count: int) -> list[str]:
             current += char
     if current:
         pieces.append(current)
-    return pieces if len(pieces) == count else [""] * count
+    return pieces
 
 
-def _with_text(spec: ArgSpec, text: str) -> ArgSpec:
+@lru_cache(maxsize=65536)
+def _parse_one(text: str, machine: str) -> ArgSpec | str:
+    """One argument ("-4@%edi") as an ArgSpec, or the reason it cannot be read."""
+    try:
+        specs = _Build(machine).transform(_parser(machine).parse(text))
+    except _BadSpec as e:
+        return f"{e} in {text!r}"
+    except LarkError as e:
+        cause = getattr(e, "orig_exc", None)
+        if isinstance(cause, _BadSpec):
+            return f"{cause} in {text!r}"
+        return f"cannot read argument {text!r}"
+    if len(specs) != 1:
+        return f"cannot read argument {text!r}"
+    spec = specs[0]
     return ArgSpec(text, spec.size, spec.signed, spec.is_float, spec.location, spec.size_given)
 
 

@@ -18,8 +18,6 @@ TYPE_NOTE_OWNER = "usdtgen"
 TYPE_NOTE_TYPE = 0x55534454  # "USDT": no peer gives this type a meaning
 COMMON_GUARD = "_USDTGEN_SDT_COMMON_1"
 
-# Types that the strict argument check may spell in C once these headers are included.
-_STRICT_INCLUDES = ("stddef.h", "stdint.h", "sys/types.h")
 
 
 def _c_string(text: str) -> str:
@@ -95,13 +93,17 @@ template <> struct __usdtgen_signed<wchar_t> {
 #define _USDTGEN_ARG_TEXT(n) \
   " _usdtgen_size %c[_usdtgen_e" #n "]\n .ascii \"%[_usdtgen_a" #n "]\"\n"
 
-/* How the note names the semaphore. On x86-64 (small code model) an "i" operand prints its
-   link-time address, which follows any renaming (LTO); elsewhere (aarch64, -mcmodel=large,
-   x32) the note names the symbol and an "m" operand keeps the semaphore referenced. */
+/* How the note names the semaphore. On x86-64 (small code model) an "i" operand, on aarch64
+   an "S" operand, prints its link-time address, which follows any renaming (LTO) and costs
+   no instruction; elsewhere (-mcmodel=large, x32, other machines) the note names the symbol
+   and an "m" operand keeps the semaphore referenced. */
 #define _USDTGEN_STR(x) #x
 #if defined(__x86_64__) && defined(__code_model_small__) && !defined(__ILP32__)
 # define _USDTGEN_SEM_TEXT(sem) "%c[_usdtgen_sem]"
 # define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "i" (&sem)
+#elif defined(__aarch64__)
+# define _USDTGEN_SEM_TEXT(sem) "%c[_usdtgen_sem]"
+# define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "S" (&sem)
 #else
 # define _USDTGEN_SEM_TEXT(sem) _USDTGEN_STR(sem)
 # define _USDTGEN_SEM_OPERAND(sem) [_usdtgen_sem] "m" (sem)
@@ -176,15 +178,27 @@ def _type_note_body(probe: Probe) -> str:
     return " ".join(parts) if parts else '""'
 
 
+_INT_SPELLINGS = {(1, True): "signed char", (1, False): "unsigned char", (2, True): "short",
+                  (2, False): "unsigned short", (4, True): "int", (4, False): "unsigned int",
+                  (8, True): "long long", (8, False): "unsigned long long"}
+
+
 def _strict_param(arg) -> str | None:
-    """The C parameter type used to type-check an argument in strict mode (None: unknown)."""
+    """The C parameter type that type-checks an argument in strict mode (None: unknown).
+
+    Spelled with C keywords only, so typedef names of the .d file need not exist in C.
+    """
     ctype = arg.ctype
     if ctype.is_string:
         return "const char *"
-    if ctype.pointers:
+    if ctype.pointers or ctype.kind == "pointer":
         return "const volatile void *"
-    if ctype.kind in ("int", "bool", "float", "enum") and not ctype.spelling.startswith("enum "):
-        return ctype.spelling.replace("_Bool", "unsigned char") if ctype.kind != "bool" else "int"
+    if ctype.kind in ("bool", "enum"):
+        return "int"
+    if ctype.kind == "int" and (ctype.size, ctype.signed) in _INT_SPELLINGS:
+        return _INT_SPELLINGS[ctype.size, ctype.signed]
+    if ctype.kind == "float":
+        return {4: "float", 8: "double", 16: "long double"}.get(ctype.size)
     return None
 
 
@@ -220,8 +234,6 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
     lines.append("#else /* probes enabled */")
     lines.append("")
     lines.append(_common_block())
-    if strict:
-        lines += [f"#include <{h}>" for h in _STRICT_INCLUDES] + [""]
     if probes:
         lines += ["#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
         for prov, probe in probes:

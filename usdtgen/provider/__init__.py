@@ -8,7 +8,7 @@ from usdtgen.errors import Diagnostic, ProviderError
 from usdtgen.provider.check import check_provider_file
 from usdtgen.provider.cpp import preprocess
 from usdtgen.provider.model import Arg, CType, Probe, Provider, ProviderFile
-from usdtgen.provider.parser import parse_provider_text, read_provider_source
+from usdtgen.provider.parser import parse_provider_source, parse_provider_text, read_provider_source
 
 __all__ = ["Arg", "CType", "Probe", "Provider", "ProviderFile", "load_provider_file",
            "parse_provider_text"]
@@ -25,10 +25,11 @@ def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str]
     text = read_provider_source(path)
     if use_cpp:
         text = preprocess(path, includes, defines, undefines)
-    model, warnings = parse_provider_text(text, path)
-    findings = warnings + check_provider_file(model, strict=strict)
+    model, findings = parse_provider_source(text, path)
+    findings = findings + check_provider_file(model, strict=strict)
     if strict:
         findings = [replace(d, severity="error") for d in findings]
+    findings.sort(key=lambda d: (d.loc.file != path, d.loc.file, d.loc.line, d.loc.col))
     errors = [d for d in findings if d.severity == "error"]
     if errors:
         raise ProviderError(errors)

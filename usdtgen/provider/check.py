@@ -39,7 +39,13 @@ def check_provider_file(model: ProviderFile, strict: bool = False,
             report("error", provider.loc,
                    f"provider name is {len(provider.name)} characters long; the limit is {MAX_NAME_LEN}")
         seen_probes: dict[str, Loc] = {}
+        macros: dict[str, str] = {}
         for probe in provider.probes:
+            macro = provider.macro_name(probe)
+            if macros.get(macro, probe.name) != probe.name:
+                report("error", probe.loc, f"probes '{macros[macro]}' and '{probe.name}' both "
+                       f"become the macro {macro}", "'__' and '_' both turn into '_' in macro names")
+            macros.setdefault(macro, probe.name)
             if probe.name in seen_probes:
                 report("error", probe.loc, f"probe '{probe.name}' is declared twice in provider '{provider.name}'",
                        f"the first declaration is at {seen_probes[probe.name]}")

@@ -91,6 +91,8 @@ def _canonical_scalar_cached(words: tuple[str, ...], first_index: int) -> str:
         raise DeclError("both 'signed' and 'unsigned' in one type", first_index)
     if signed > 1 or unsigned > 1 or longs > 2:
         raise DeclError("repeated type keyword in '" + " ".join(words) + "'", first_index)
+    if counts.get("int") and (counts.get("short") or longs):
+        del counts["int"]               # short int, long int, long long int
     base = [w for w in counts for _ in range(counts[w])]
     if len(base) > 1:
         raise DeclError("'" + " ".join(words) + "' is not a type", first_index)

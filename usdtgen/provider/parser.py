@@ -25,10 +25,13 @@ _TOKEN_NAMES = {
     "COMMA": "','", "COLON": "':'", "LSQB": "'['", "RSQB": "']'", "STAR": "'*'",
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CHAR": "a character constant",
     "PROVIDER": "'provider'", "PROBE": "'probe'", "TYPEDEF": "'typedef'",
-    "TRANSLATOR": "'translator'", "INLINE": "'inline'", "AGGREGATE_KW": "'struct'",
+    "TRANSLATOR": "'translator'", "INLINE": "'inline'",
+    "AGGREGATE_KW": "a type keyword (struct, union, enum)",
     "HASH_LINE": "a '#' line", "OP": "an operator", "$END": "the end of the file",
 }
 _LINE_MARKER = re.compile(r'#\s*(?:line\s+)?(\d+)(?:\s+"((?:[^"\\]|\\.)*)")?')
+_C_TYPE_WORDS = {"void", "char", "short", "int", "long", "float", "double", "signed", "unsigned",
+                 "_Bool", "const", "volatile"}
 _CPP_ONLY = re.compile(r"#\s*(define|undef|include|if|ifdef|ifndef|elif|else|endif|error|warning)\b")
 
 
@@ -229,8 +232,11 @@ class _Builder:
         return _tokens_of(node)[0]
 
     def build_typedef(self, node: Tree) -> Typedef | None:
-        parts = node.children
         first = self._first_token(node)
+        parts = node.children[1:-1]         # without 'typedef' and ';'
+        if not parts:
+            self.error(first, "typedef declares nothing")
+            return None
         # the declared name: `(*name)` for function pointers, else the last top-level NAME
         names = [i for i, p in enumerate(parts) if isinstance(p, Token) and p.type == "NAME"]
         fn_ptr = [i for i in range(len(parts) - 2)
@@ -242,12 +248,12 @@ class _Builder:
             ctype = CType(spelling=name_tok.value, kind="pointer", size=8, signed=False, pointers=1)
             self.typedefs[name_tok.value] = ctype
             return Typedef(name_tok.value, ctype, self.source_text(node), self.loc(first))
-        if not names:
-            self.error(first, "typedef without a name", "write: typedef unsigned long long my_id_t;")
+        name_tok = parts[names[-1]] if names else None
+        if name_tok is None or name_tok.value in _C_TYPE_WORDS:
+            self.error(first, "typedef declares no name", "write: typedef unsigned long long my_id_t;")
             return None
-        name_tok = parts[names[-1]]
         type_parts = parts[:names[-1]]
-        array = [p for p in parts[names[-1] + 1:] if isinstance(p, Token) and p.type == "LSQB"]
+        array = [p for p in parts[names[-1] + 1:] if isinstance(p, Token) and p.value == "["]
         body = [p for p in type_parts if isinstance(p, Tree) and p.data == "body"]
         if body:
             kw = next((p.value for p in type_parts if isinstance(p, Token) and p.type == "AGGREGATE_KW"), None)
@@ -417,6 +423,19 @@ def parse_provider_text(text: str, path: str = "<string>") -> tuple[ProviderFile
     Raises ProviderSyntaxError when the text does not follow the grammar, ProviderError
     when it does but declares something invalid (all errors found are reported together).
     """
+    model, diagnostics = parse_provider_source(text, path)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise ProviderError(errors)
+    return model, diagnostics
+
+
+def parse_provider_source(text: str, path: str) -> tuple[ProviderFile, list[Diagnostic]]:
+    """Parse provider source text into the model and every diagnostic, errors included.
+
+    Raises ProviderSyntaxError only: a file that follows the grammar always gives a model
+    (declarations in error left out), so later checks can still report their findings.
+    """
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
@@ -425,7 +444,4 @@ def parse_provider_text(text: str, path: str = "<string>") -> tuple[ProviderFile
     locator = _Locator(path, text, _collect_markers(tree, path))
     builder = _Builder(path, text, locator)
     model = builder.build(tree)
-    errors = [d for d in builder.diagnostics if d.severity == "error"]
-    if errors:
-        raise ProviderError(errors)
-    return model, [d for d in builder.diagnostics if d.severity != "error"]
+    return model, builder.diagnostics
