@@ -54,6 +54,19 @@ PTR_TYPES = ["const char *", "char *", "void *", "struct req *"]
 TYPES = INT_TYPES * 2 + PTR_TYPES + ["double"]
 SUFFIXES = ["start", "done", "fail", "enter", "return", "wait"]
 IMPORTS = "import usdtgen.cli, usdtgen.provider, usdtgen.trace.listing, usdtgen.trace.targets"
+# (label, file the function is in, function): where a profiled ``usdtgen list`` goes
+PHASES = [
+    ("imports done inside the command", "<frozen importlib._bootstrap>", "_find_and_load"),
+    ("read_probes (ELF headers, notes)", "usdtgen/elf/notes.py", "read_probes"),
+    ("parse_args (argument strings, cache misses)", "usdtgen/elf/argspec.py", "parse_args"),
+    ("  of which building the lark parser", "usdtgen/elf/argspec.py", "_parser"),
+    ("  of which Lark.parse", "lark/lark.py", "parse"),
+    ("  of which the tree transformer", "lark/visitors.py", "transform"),
+    ("symbol_addresses (whole symbol tables)", "usdtgen/elf/symbols.py", "symbol_addresses"),
+    ("to_fetcharg", "usdtgen/elf/argspec.py", "to_fetcharg"),
+    ("format_table", "usdtgen/trace/listing.py", "format_table"),
+    ("click.echo", "click/utils.py", "echo"),
+]
 
 
 # -- the generated program ---------------------------------------------------------------------
@@ -154,7 +167,7 @@ def build(tmp: Path, nprobes: int, nfunctions: int, units: int) -> tuple[Path, i
 
 def stapsdt_notes(path) -> int:
     out = run(["readelf", "-n", "--wide", path]).stdout
-    return len(re.findall(r"^\s*stapsdt\s", out, re.M))
+    return len(re.findall(r"^\s*stapsdt\s", out, re.MULTILINE))
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -164,10 +177,6 @@ def time_quiet(cmd) -> float:
     start = time.perf_counter()
     run(cmd, capture_output=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - start
-
-
-def lines_of(cmd) -> int:
-    return len(run(cmd).stdout.splitlines())
 
 
 def measure(path: str, runs: int, have_bpftrace: bool) -> tuple[list[list], dict]:
@@ -185,15 +194,23 @@ def measure(path: str, runs: int, have_bpftrace: bool) -> tuple[list[list], dict
     commands.append(("readelf -n", ["readelf", "-n", path]))
 
     # what each printed: a check that they all saw the same probes
-    printed = {
-        "usdtgen list": f"{lines_of(usdtgen + ['list', path]) - 2:,} probe rows",
-        "usdtgen list --json": f"{lines_of(usdtgen + ['list', '--json', path]):,} sites",
-        "usdtgen list -v": (f"{sum(1 for line in run(usdtgen + ['list', '-v', path]).stdout.splitlines() if not line.startswith(' ')):,} sites"),
-        "readelf -n": f"{stapsdt_notes(path):,} stapsdt notes",
-    }
+    notes = stapsdt_notes(path)
+    json_sites = len(run(usdtgen + ["list", "--json", path]).stdout.splitlines())
+    verbose_sites = sum(1 for line in run(usdtgen + ["list", "-v", path]).stdout.splitlines()
+                        if line and not line.startswith(" "))
+    rows = len(run(usdtgen + ["list", path]).stdout.splitlines()) - 2  # path, column titles
+    printed = {"usdtgen list": f"{rows:,} probe rows",
+               "usdtgen list --json": f"{json_sites:,} sites",
+               "usdtgen list -v": f"{verbose_sites:,} sites",
+               "readelf -n": f"{notes:,} stapsdt notes"}
     if have_bpftrace:
-        printed["bpftrace -l 'usdt:PATH:*'"] = \
-            f"{lines_of(['bpftrace', '-l', f'usdt:{path}:*']):,} probes"
+        listed = len(run(["bpftrace", "-l", f"usdt:{path}:*"]).stdout.splitlines())
+        printed["bpftrace -l 'usdt:PATH:*'"] = f"{listed:,} probes"
+        if listed != rows:
+            print(f"(note: bpftrace -l lists {listed:,} probes, usdtgen list {rows:,})")
+    if not json_sites == verbose_sites == notes:
+        print(f"(note: {notes:,} stapsdt notes, but usdtgen list --json printed {json_sites:,} "
+              f"sites and -v {verbose_sites:,})")
 
     times: dict[str, list[float]] = {label: [] for label, _ in commands}
     for label, cmd in commands:                     # warm-up: page cache, .pyc files
@@ -213,30 +230,42 @@ def measure(path: str, runs: int, have_bpftrace: bool) -> tuple[list[list], dict
     return rows, med
 
 
-def profile_list(path: str, top: int = 8) -> tuple[float, str, str]:
-    """One ``usdtgen list PATH`` in this process under cProfile (the first in this process,
-    so lazy imports and building the argument parser are included)."""
+def profile_list(path: str) -> tuple[float, pstats.Stats]:
+    """One ``usdtgen list PATH`` in this process under cProfile, output discarded. The
+    argument parser's caches are emptied first; the first call in the process also includes
+    the modules the command imports lazily."""
     import usdtgen.cli
+    from usdtgen.elf import argspec
+    argspec.parse_args.cache_clear()
+    argspec._parser.cache_clear()
     prof = cProfile.Profile()
-    sink = io.StringIO()
     start = time.perf_counter()
-    with contextlib.redirect_stdout(sink):
+    with contextlib.redirect_stdout(io.StringIO()):
         prof.enable()
         usdtgen.cli.main(["list", path], standalone_mode=False)
         prof.disable()
-    elapsed = time.perf_counter() - start
-    texts = []
-    for order in ("cumulative", "tottime"):
-        buf = io.StringIO()
-        stats = pstats.Stats(prof, stream=buf)
-        stats.sort_stats(order).print_stats(top)
-        keep, lines = False, []
-        for line in buf.getvalue().splitlines():
-            keep = keep or line.lstrip().startswith("ncalls")
-            if keep and line.strip():
-                lines.append("  " + _short(line.rstrip()))
-        texts.append("\n".join(lines))
-    return elapsed, texts[0], texts[1]
+    return time.perf_counter() - start, pstats.Stats(prof)
+
+
+def top_functions(stats: pstats.Stats, order: str, count: int, restrict: str = "") -> str:
+    buf = io.StringIO()
+    stats.stream = buf
+    if restrict:
+        stats.sort_stats(order).print_stats(restrict, count)
+    else:
+        stats.sort_stats(order).print_stats(count)
+    keep, lines = False, []
+    for line in buf.getvalue().splitlines():
+        keep = keep or line.lstrip().startswith("ncalls")
+        if keep and line.strip():
+            lines.append("  " + _short(line.rstrip()))
+    return "\n".join(lines)
+
+
+def phase_seconds(stats: pstats.Stats, file_end: str, func: str) -> float:
+    # max, not sum: the same name in several files (or wrapped) would count twice
+    return max((v[3] for (f, _line, fn), v in stats.stats.items()
+                if f.replace("\\", "/").endswith(file_end) and fn == func), default=0.0)
 
 
 def _short(line: str) -> str:
@@ -264,7 +293,8 @@ def main() -> None:
         sys.exit("missing tool: readelf (binutils)")
     bpftrace_version = None
     if shutil.which("bpftrace"):
-        proc = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True)
+        proc = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True,
+                              check=False)
         bpftrace_version = (proc.stdout or proc.stderr).strip() or "unknown version"
     print(f"  bpftrace      {bpftrace_version or 'not found: its column is skipped'}")
     print(f"  readelf       {run(['readelf', '--version']).stdout.splitlines()[0]}")
@@ -292,7 +322,7 @@ def main() -> None:
             have_bpftrace = bpftrace_version is not None
             if have_bpftrace:
                 probe = subprocess.run(["bpftrace", "-l", f"usdt:{path}:*"],
-                                       capture_output=True, text=True)
+                                       capture_output=True, text=True, check=False)
                 if probe.returncode != 0 or not probe.stdout.strip():
                     print(f"(bpftrace -l failed on {path}: {probe.stderr.strip()[:200]}; "
                           "its column is skipped)")
@@ -315,13 +345,33 @@ def main() -> None:
                 print(f"goal on {title}: not checked (no bpftrace)")
         print()
 
-        elapsed, cumulative, own = profile_list(str(binary))
-        print(f"cProfile of one 'usdtgen list' of the {sites:,}-site program in this process "
-              f"({elapsed:.2f} s under the profiler), top 8 by cumulative time:")
-        print(cumulative)
-        print("\ntop 8 by own time:")
-        print(own)
+        # the generated program first: the command's lazy imports are in its profile
+        profiles = [(f"{sites:,} sites",) + profile_list(str(binary))]
+        if os.path.exists(POSTGRES):
+            profiles.append(("postgres",) + profile_list(POSTGRES))
 
+    _, elapsed, stats = profiles[0]
+    print(f"cProfile of one 'usdtgen list' of the {sites:,}-site program in this process "
+          f"({elapsed:.2f} s under the profiler, {stats.total_tt:.2f} s profiled), top 8 by "
+          "cumulative time (usdtgen, lark and pyelftools functions; click's wrappers left out):")
+    print(top_functions(stats, "cumulative", 8, "usdtgen/|lark/|elftools/"))
+    print("\ntop 8 by own time:")
+    print(top_functions(stats, "tottime", 8))
+    print("\nby phase (cumulative seconds under the profiler, share of the profiled time):")
+    headers, rows = ["phase"], []
+    for title, _, st in profiles:
+        headers += [title, "share"]
+    for label, file_end, func in PHASES:
+        row = [label]
+        for _, _, st in profiles:
+            t = phase_seconds(st, file_end, func)
+            row += [f"{t:.3f}", f"{100 * t / st.total_tt:.0f}%"]
+        rows.append(row)
+    rows.append(["total profiled"] + [x for _, _, st in profiles
+                                       for x in (f"{st.total_tt:.3f}", "100%")])
+    print(table(headers, rows))
+    if len(profiles) > 1:
+        print("(postgres profiled second: the imports were done by then, its row is ~0)")
 
 if __name__ == "__main__":
     main()

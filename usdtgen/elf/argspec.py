@@ -32,6 +32,7 @@ class Memory:
     symbol: str | None = None          # sym(%rip), sym+8(%rip)
     index: Register | None = None
     scale: int = 1
+    page_offset: bool = False          # aarch64 [xN, #:lo12:sym]: the address is sym itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,8 @@ class _Build(Transformer):
             base = self._register(base)
             if extra is None:
                 return Memory(base)
+            if isinstance(extra, str) and not isinstance(extra, Token):
+                return Memory(base, symbol=extra, page_offset=True)
             if extra.type == "REGISTER":
                 return Memory(base, index=self._register(extra))
             return Memory(base, int(extra.value, 0))
@@ -159,6 +162,9 @@ class _Build(Transformer):
         return Memory(self._register(base) if base is not None else None, offset, symbol,
                       self._register(index) if index is not None else None,
                       int(scale.value, 0) if scale is not None else 1)
+
+    def lo12(self, children):
+        return str(children[0].value)
 
     def number_immediate(self, children):
         return Immediate(int(children[0].value, 0))
@@ -276,6 +282,13 @@ def to_fetcharg(spec: ArgSpec, symbol_offset=None) -> str:
         return f"\\{location.value & (2**64 - 1):#x}:{type_}"
     if location.index is not None:
         raise Unfetchable("indexed addressing (base + index * scale) has no uprobe fetch-arg form")
+    if location.page_offset:
+        # base holds sym's 4 KiB page, so the address is sym: fetchable only by its offset
+        offset = symbol_offset(location.symbol) if symbol_offset else None
+        if offset is None:
+            raise Unfetchable(f"the address is symbol {location.symbol}, which the object's "
+                              "symbol tables do not hold")
+        return f"@+{offset:#x}:{type_}"
     if location.base is not None and location.base.kind == "ip":
         if location.symbol is None:
             raise Unfetchable("a pc-relative address without a symbol")

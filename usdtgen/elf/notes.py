@@ -8,6 +8,7 @@ maps each site and semaphore address to the file offset that kernel uprobes and
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 from elftools.elf.elffile import ELFFile
@@ -130,6 +131,8 @@ def read_probes(path: str, display_path: str | None = None) -> ElfProbes:
     """
     shown = display_path or path
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ElfError("not a regular file")      # a FIFO or device would block or never end
         with open(path, "rb") as stream:
             file_size = os.fstat(stream.fileno()).st_size
             if stream.read(4) != b"\x7fELF":
@@ -192,9 +195,10 @@ def _decode_site(desc: bytes, word: int, byteorder: str, path: str, machine: str
         problems.append(f"stapsdt note at pc {pc:#x}: {e}")
         return None
     if base_address is not None and base != 0:
-        pc += base_address - base
+        mask = (1 << (8 * word)) - 1          # addresses wrap at the address width
+        pc = (pc + base_address - base) & mask
         if semaphore:
-            semaphore += base_address - base
+            semaphore = (semaphore + base_address - base) & mask
     file_offset = _segment_offset(segments, pc, want_exec=True) if segments else None
     if segments and file_offset is None:
         problems.append(f"{provider}:{name}: pc {pc:#x} is not inside an executable segment")

@@ -6,6 +6,7 @@ Inputs are ElfObjects (usdtgen.trace.targets); outputs are strings and dicts, no
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 
 from usdtgen.elf.argspec import ArgSpec, Immediate, Memory, ParsedArgs, Register, Unfetchable, \
@@ -56,7 +57,16 @@ def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = 
             quiet_when_empty: bool = False) -> Listing:
     """Read every object; keep the sites that match. Problems are collected, never raised."""
     listing = Listing()
+    seen: set[tuple[int, int]] = set()
     for obj in objects:
+        try:                       # the same file reached twice (two processes, two names)
+            status = os.stat(obj.open_path)
+        except OSError:
+            status = None
+        if status is not None:
+            if (status.st_dev, status.st_ino) in seen:
+                continue
+            seen.add((status.st_dev, status.st_ino))
         try:
             probes = read_probes(obj.open_path, obj.path)
         except ElfError as e:
