@@ -10,7 +10,6 @@ import sys
 import click
 
 from usdtgen import __version__
-from usdtgen.compile import CompileOptions, compile_provider
 from usdtgen.errors import ProviderError, UsdtgenError
 
 # dtrace flags that only matter to Solaris' dtrace (data model, PIC): accepted, ignored.
@@ -84,6 +83,8 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
     FILES: the provider file when -s is not given; with -G, the program's object
     files may follow (accepted as dtrace -G accepts them; only their machine is read).
     """
+    from usdtgen.compile import CompileOptions, compile_provider
+
     if header == object_:
         raise click.UsageError("give exactly one of -h (header) or -G (object)")
     providers = [f for f in files if f.endswith(".d")]
@@ -131,7 +132,6 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
     """
     import json
 
-    from usdtgen.provider import load_provider_file
     from usdtgen.trace.listing import collect, format_table, format_verbose, provider_types, \
         site_json
     from usdtgen.trace.targets import gather_objects, split_list_arguments
@@ -142,17 +142,19 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
     objects, problems = gather_objects(targets, pids)
     types = None
     if types_file:
+        from usdtgen.provider import load_provider_file
         try:
             model, _ = load_provider_file(types_file)
         except (ProviderError, OSError) as e:
             raise InputError(str(e)) from None
         types = provider_types(model)
-    listing = collect(objects, patterns, types, quiet_when_empty=bool(pids))
+    listing = collect(objects, patterns, types, quiet_when_empty=bool(pids),
+                      with_fetchargs=verbose or as_json)
     for problem in problems + listing.problems:
         click.echo(f"usdtgen: {problem}", err=True)
     if as_json:
-        for listed in listing.sites:
-            click.echo(json.dumps(site_json(listed)))
+        if listing.sites:
+            click.echo("\n".join(json.dumps(site_json(listed)) for listed in listing.sites))
     elif listing.sites:
         click.echo(format_verbose(listing) if verbose else format_table(listing))
     if not listing.sites:

@@ -13,6 +13,8 @@ from functools import lru_cache
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
+from usdtgen.grammar import load_grammar
+
 WORD_SIZE = 8  # every architecture usdtgen traces is 64-bit
 
 
@@ -193,10 +195,8 @@ class _Build(Transformer):
         return [c for c in children if c is not None]
 
 
-@lru_cache(maxsize=None)
 def _parser(machine: str) -> Lark:
-    return Lark.open_from_package("usdtgen.elf", f"argspec_{machine}.lark", parser="lalr",
-                                  maybe_placeholders=True)
+    return load_grammar("usdtgen.elf", f"argspec_{machine}.lark")
 
 
 @lru_cache(maxsize=65536)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
+from usdtgen.grammar import load_grammar
 from usdtgen.errors import Diagnostic, Loc, ProviderError, ProviderSyntaxError
 from usdtgen.provider.ctype import DeclError, parse_declaration
 from usdtgen.provider.model import (
@@ -35,10 +35,8 @@ _C_TYPE_WORDS = {"void", "char", "short", "int", "long", "float", "double", "sig
 _CPP_ONLY = re.compile(r"#\s*(define|undef|include|if|ifdef|ifndef|elif|else|endif|error|warning)\b")
 
 
-@lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark.open_from_package("usdtgen.provider", "provider.lark", parser="lalr",
-                                  maybe_placeholders=True)
+    return load_grammar("usdtgen.provider", "provider.lark")
 
 
 def read_provider_source(path: str) -> str:

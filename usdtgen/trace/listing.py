@@ -21,9 +21,9 @@ from usdtgen.trace.targets import ElfObject
 @dataclass(frozen=True, slots=True)
 class ListedSite:
     site: ProbeSite
-    args: ParsedArgs
+    args: ParsedArgs | None                         # None unless collected with details
     arg_names: tuple[tuple[str, str], ...] | None   # (name, D type) when known
-    fetchargs: tuple[str | Unfetchable, ...]
+    fetchargs: tuple[str | Unfetchable, ...]    # empty unless collected with_fetchargs
 
 
 @dataclass
@@ -54,8 +54,12 @@ def provider_types(model) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
 
 
 def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = None,
-            quiet_when_empty: bool = False) -> Listing:
-    """Read every object; keep the sites that match. Problems are collected, never raised."""
+            quiet_when_empty: bool = False, with_fetchargs: bool = True) -> Listing:
+    """Read every object; keep the sites that match. Problems are collected, never raised.
+
+    ``with_fetchargs`` also parses each argument spec and translates it for uprobe_events
+    (needed by ``-v``, ``--json`` and the tracer; the table shows the raw strings).
+    """
     listing = Listing()
     seen: set[tuple[int, int]] = set()
     for obj in objects:
@@ -81,29 +85,35 @@ def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = 
                 listing.problems.append(f"{obj.path}: no USDT probes (no .note.stapsdt notes)")
             continue
         listing.sites_seen += len(probes.sites)
-        listing.sites.extend(_listed(probes, patterns, types or {}, obj))
+        listing.sites.extend(_listed(probes, patterns, types or {}, obj, with_fetchargs))
     return listing
 
 
-def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject):
-    symbols = None
-    for site in probes.sites:
-        if not matches(site, patterns):
-            continue
-        parsed = parse_args(site.args_text, site.machine)
+def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
+            with_fetchargs: bool):
+    sites = [site for site in probes.sites if matches(site, patterns)]
+    # the table shows the raw string: parse only when details are wanted
+    parsed = [parse_args(site.args_text, site.machine) if with_fetchargs else None
+              for site in sites]
+    symbols: dict[str, int] = {}
+    if with_fetchargs:
+        wanted = {spec.location.symbol for args in parsed for spec in args.args
+                 if isinstance(spec.location, Memory) and spec.location.symbol is not None}
+        if wanted:
+            symbols = symbol_addresses(obj.open_path, wanted)
+    for site, args in zip(sites, parsed):
         known = probes.types.get((site.provider, site.name))
         names = known.args if known is not None else types.get((site.provider, site.name))
-        if names is not None and len(names) != len(parsed.args):
+        if names is not None and args is not None and len(names) != len(args.args):
             names = None
-        fetchargs = []
-        for spec in parsed.args:
-            if _needs_symbols(spec) and symbols is None:
-                symbols = symbol_addresses(obj.open_path)
-            try:
-                fetchargs.append(to_fetcharg(spec, _symbol_offset(site, symbols)))
-            except Unfetchable as e:
-                fetchargs.append(e)
-        yield ListedSite(site, parsed, names, tuple(fetchargs))
+        fetchargs: list[str | Unfetchable] = []
+        if with_fetchargs:
+            for spec in args.args:
+                try:
+                    fetchargs.append(to_fetcharg(spec, _symbol_offset(site, symbols)))
+                except Unfetchable as e:
+                    fetchargs.append(e)
+        yield ListedSite(site, args, names, tuple(fetchargs))
 
 
 def _symbol_offset(site: ProbeSite, symbols: dict | None):
@@ -118,14 +128,10 @@ def _symbol_offset(site: ProbeSite, symbols: dict | None):
     return offset
 
 
-def _needs_symbols(spec: ArgSpec) -> bool:
-    return isinstance(spec.location, Memory) and spec.location.symbol is not None
-
-
 # -- rendering ---------------------------------------------------------------------------------
 
 def _prototype(listed: ListedSite) -> str:
-    if listed.args.error:
+    if listed.args is not None and listed.args.error:
         return f"? ({listed.args.error})"
     if listed.arg_names is not None:
         return ", ".join(format_declaration(dtype, name) for name, dtype in listed.arg_names)
