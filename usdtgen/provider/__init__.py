@@ -1,36 +1,20 @@
-"""The D provider language: grammar, parser, model, semantic checks and cpp preprocessing."""
+"""The D provider language: grammar, parser, model, semantic checks and cpp preprocessing.
+
+The parser (and lark) load on first use, so code that only needs the model stays light.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-
-from usdtgen.errors import Diagnostic, ProviderError
-from usdtgen.provider.check import check_provider_file
-from usdtgen.provider.cpp import preprocess
 from usdtgen.provider.model import Arg, CType, Probe, Provider, ProviderFile
-from usdtgen.provider.parser import parse_provider_source, parse_provider_text, read_provider_source
 
 __all__ = ["Arg", "CType", "Probe", "Provider", "ProviderFile", "load_provider_file",
            "parse_provider_text"]
 
 
-def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str] = (),
-                       defines: Sequence[str] = (), undefines: Sequence[str] = (),
-                       strict: bool = False) -> tuple[ProviderFile, list[Diagnostic]]:
-    """Read, (optionally) preprocess, parse and check a provider file.
-
-    Returns the model and its warnings. Raises ProviderError (or ProviderSyntaxError) with
-    every error found, PreprocessorError when cpp fails, OSError when the file cannot be read.
-    """
-    text = read_provider_source(path)
-    if use_cpp:
-        text = preprocess(path, includes, defines, undefines)
-    model, findings = parse_provider_source(text, path)
-    findings = findings + check_provider_file(model, strict=strict)
-    if strict:
-        findings = [replace(d, severity="error") for d in findings]
-    findings.sort(key=lambda d: (d.loc.file != path, d.loc.file, d.loc.line, d.loc.col))
-    errors = [d for d in findings if d.severity == "error"]
-    if errors:
-        raise ProviderError(errors)
-    return model, findings
+def __getattr__(name: str):
+    if name == "load_provider_file":
+        from usdtgen.provider.load import load_provider_file
+        return load_provider_file
+    if name == "parse_provider_text":
+        from usdtgen.provider.parser import parse_provider_text
+        return parse_provider_text
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
