@@ -163,5 +163,113 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
         raise InputError(f"usdtgen: {what}")
 
 
+def _size_in_pages(text: str) -> int:
+    """``--buffer-size``: bytes with an optional K/M/G suffix → a power-of-two page count."""
+    import mmap
+
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    text = text.strip().lower().removesuffix("b").removesuffix("i")
+    scale = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        size = int(float(number) * scale)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 8M or 512K") from None
+    pages = max(1, size // mmap.PAGESIZE)
+    return 1 << (pages.bit_length() - 1)
+
+
+@main.command("trace", context_settings={"help_option_names": ["--help"]})
+@click.option("-p", "--pid", type=int, metavar="PID", help="Trace this process (and its threads).")
+@click.option("-c", "--command", metavar="CMD",
+              help="Start CMD, trace it from its first instruction, exit with its status.")
+@click.option("-f", "--format", "printf", metavar="FMT",
+              help="printf-style format over each event's arguments ('%d %s\\n').")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event, then a summary.")
+@click.option("--types", "types_file", type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE.d", help="Argument names and types from this provider file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write events to FILE instead of standard output.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after this many seconds.")
+@click.option("-q", "--quiet", is_flag=True, help="Only the events: no warnings, no summary.")
+@click.option("--buffer-size", default="8M", show_default=True, metavar="SIZE",
+              help="Ring buffer per CPU (K, M, G suffixes).")
+@click.argument("args", nargs=-1)
+def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
+                  buffer_size, args) -> None:
+    """Trace USDT probes with kernel uprobes and print each hit with its arguments.
+
+    \b
+    ARGS: a target (a path, or a program name looked up on PATH: every process
+    running it), then probe filters ('provider:name' or 'name' globs). With -p or
+    -c, every argument is a filter.
+    """
+    import json
+
+    from usdtgen.trace.output import format_values, json_line, text_line
+    from usdtgen.trace.session import TraceConfig, run_trace
+    from usdtgen.trace.targets import split_list_arguments
+
+    if pid is not None and command is not None:
+        raise click.UsageError("give -p or -c, not both")
+    if pid is None and command is None and not args:
+        raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
+    targets, patterns = split_list_arguments(args, pid is not None or command is not None)
+    if len(targets) > 1:
+        raise click.UsageError(f"one target at a time ({targets[0]}, {targets[1]}); "
+                               "the others must be probe filters (provider:name)")
+    types = None
+    if types_file:
+        from usdtgen.provider import load_provider_file
+        from usdtgen.trace.listing import provider_types
+        try:
+            model, _ = load_provider_file(types_file)
+        except (ProviderError, OSError) as e:
+            raise InputError(str(e)) from None
+        types = provider_types(model)
+    compiled = None
+    string_args = frozenset()
+    if printf is not None:
+        from usdtgen.trace.printf import FormatError, compile_format
+        try:
+            compiled = compile_format(printf)
+        except FormatError as e:
+            raise click.BadParameter(str(e), param_hint="-f") from None
+        string_args = frozenset(compiled.string_arguments)
+    config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
+                         string_args, duration, _size_in_pages(buffer_size))
+    stream = open(output, "w", buffering=1) if output else sys.stdout
+    start = [None]
+
+    def sink(event) -> None:
+        if start[0] is None:
+            start[0] = event.time
+        if compiled is not None:
+            stream.write(compiled.render(format_values(event)))
+        elif as_json:
+            stream.write(json_line(event) + "\n")
+        else:
+            stream.write(text_line(event, start[0]) + "\n")
+
+    def warn(message: str) -> None:
+        if not quiet:
+            click.echo(f"usdtgen: warning: {message}", err=True)
+
+    try:
+        result = run_trace(config, sink, warn)
+    except UsdtgenError as e:
+        raise InputError(f"usdtgen: {e}") from None
+    finally:
+        stream.flush()
+    if as_json:
+        stream.write(result.summary.json() + "\n")
+    elif not quiet:
+        click.echo(result.summary.text(), err=True)
+    if stream is not sys.stdout:
+        stream.close()
+    sys.exit(result.exit_status)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

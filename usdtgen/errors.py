@@ -67,3 +67,7 @@ class ElfError(UsdtgenError):
 
 class TargetError(UsdtgenError):
     """A target (path, program name or process) that cannot be used."""
+
+
+class TraceError(UsdtgenError):
+    """Tracing cannot start or go on: permissions, tracefs, the kernel, the target."""

@@ -158,23 +158,41 @@ def fetch_type(spec: ArgSpec) -> str:
 def to_fetcharg(spec: ArgSpec, symbol_offset=None) -> str:
     """``spec`` as a uprobe_events fetch-arg such as ``%di:s32`` or ``+8(%sp):u64``.
 
-    ``symbol_offset(name) -> file offset or None`` resolves rip-relative symbols.
+    ``symbol_offset(name) -> file offset or None`` resolves symbols (rip-relative, lo12).
     Raises Unfetchable with the reason when the kernel has no equivalent.
     """
     location = spec.location
     type_ = fetch_type(spec)
+    if isinstance(location, Register) and location.bit_offset and location.kind == "gp":
+        return f"%{location.family}:b{location.width * 8}@{location.bit_offset}/64"
+    return f"{_fetch_location(spec, symbol_offset)}:{type_}"
+
+
+def to_string_fetcharg(spec: ArgSpec, symbol_offset=None) -> str:
+    """The NUL-terminated user string the argument points to: ``+0(%di):ustring``.
+
+    Raises Unfetchable when the pointer itself cannot be fetched or is not pointer-sized.
+    """
+    if spec.size != WORD_SIZE or spec.is_float:
+        raise Unfetchable(f"a {spec.size}-byte {'float' if spec.is_float else 'value'} is not a pointer")
+    if isinstance(spec.location, Register) and spec.location.bit_offset:
+        raise Unfetchable("a high-byte register is not a pointer")
+    return f"+0({_fetch_location(spec, symbol_offset)}):ustring"
+
+
+def _fetch_location(spec: ArgSpec, symbol_offset) -> str:
+    """The fetch-arg of the argument's location, without its type."""
+    location = spec.location
     if isinstance(location, Register):
         if location.kind == "vector":
             raise Unfetchable(f"vector register %{location.name}: uprobe_events reads only "
                               "general-purpose registers")
-        if location.bit_offset:
-            return f"%{location.family}:b{location.width * 8}@{location.bit_offset}/64"
-        return f"%{location.family}:{type_}"
+        return f"%{location.family}"
     if isinstance(location, Immediate):
         if location.symbol is not None:
             raise Unfetchable(f"the address of symbol {location.symbol} depends on where the "
                               "object is loaded")
-        return f"\\{location.value & (2**64 - 1):#x}:{type_}"
+        return f"\\{location.value & (2**64 - 1):#x}"
     if location.index is not None:
         raise Unfetchable("indexed addressing (base + index * scale) has no uprobe fetch-arg form")
     if location.page_offset:
@@ -183,17 +201,17 @@ def to_fetcharg(spec: ArgSpec, symbol_offset=None) -> str:
         if offset is None:
             raise Unfetchable(f"the address is symbol {location.symbol}, which the object's "
                               "symbol tables do not hold")
-        return f"@+{offset:#x}:{type_}"
+        return f"@+{offset:#x}"
     if location.base is not None and location.base.kind == "ip":
         if location.symbol is None:
             raise Unfetchable("a pc-relative address without a symbol")
         offset = symbol_offset(location.symbol) if symbol_offset else None
         if offset is None:
             raise Unfetchable(f"symbol {location.symbol} is not in the object's symbol tables")
-        return f"@+{offset + location.displacement:#x}:{type_}"
+        return f"@+{offset + location.displacement:#x}"
     if location.base is None:
         raise Unfetchable("an absolute address")
     if location.base.kind == "vector":
         raise Unfetchable(f"vector register %{location.base.name} as an address")
     sign = "-" if location.displacement < 0 else "+"
-    return f"{sign}{abs(location.displacement)}(%{location.base.family}):{type_}"
+    return f"{sign}{abs(location.displacement)}(%{location.base.family})"

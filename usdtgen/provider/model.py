@@ -44,14 +44,21 @@ class CType:
     @property
     def is_string(self) -> bool:
         """True for ``char *``-like arguments (and D's ``string``) that tracers read as text."""
-        if self.d_spelling == "string":
-            return True
-        base = self.spelling.replace("const ", "").replace("unsigned ", "").replace("signed ", "")
-        return self.pointers == 1 and base.strip() == "char *"
+        return is_string_type(self.d_name)
 
     @property
     def by_value_aggregate(self) -> bool:
         return self.kind in ("struct", "union")
+
+
+def is_string_type(d_type: str | None) -> bool:
+    """``char *``-like types (and D's ``string``), which tracers show as text."""
+    if d_type is None:
+        return False
+    if d_type == "string":
+        return True
+    base = d_type.replace("const ", "").replace("unsigned ", "").replace("signed ", "")
+    return " ".join(base.split()) == "char *"
 
 
 def format_declaration(type_name: str, name: str | None) -> str:

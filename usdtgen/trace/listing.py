@@ -24,6 +24,8 @@ class ListedSite:
     args: ParsedArgs | None                         # None unless collected with details
     arg_names: tuple[tuple[str, str], ...] | None   # (name, D type) when known
     fetchargs: tuple[str | Unfetchable, ...]    # empty unless collected with_fetchargs
+    symbols: dict | None = None                 # symbol addresses resolved for its arguments
+    open_path: str = ""                         # the file to open (and to give the kernel)
 
 
 @dataclass
@@ -110,13 +112,13 @@ def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
         if with_fetchargs:
             for spec in args.args:
                 try:
-                    fetchargs.append(to_fetcharg(spec, _symbol_offset(site, symbols)))
+                    fetchargs.append(to_fetcharg(spec, symbol_offset_for(site, symbols)))
                 except Unfetchable as e:
                     fetchargs.append(e)
-        yield ListedSite(site, args, names, tuple(fetchargs))
+        yield ListedSite(site, args, names, tuple(fetchargs), symbols or None, obj.open_path)
 
 
-def _symbol_offset(site: ProbeSite, symbols: dict | None):
+def symbol_offset_for(site: ProbeSite, symbols: dict | None):
     """For ``@+OFFSET`` fetch-args: the kernel adds OFFSET to the probed mapping's base
     (probe address minus its file offset), so express the symbol relative to the site."""
     if not symbols or site.file_offset is None:

@@ -1,0 +1,100 @@
+"""Plan the uprobe events of a trace: one event per probe site, with the fetch-args that make
+the kernel read each argument (and, for strings, the bytes it points to) at the hit.
+
+Input: listed sites (usdtgen.trace.listing) with their parsed argument specs and, when
+known, names and D types. Output: tracefs EventDefinitions and the layouts to decode them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from usdtgen.elf.argspec import Unfetchable, to_string_fetcharg
+from usdtgen.provider.model import is_string_type
+from usdtgen.trace.listing import ListedSite, symbol_offset_for
+from usdtgen.trace.tracefs import EventDefinition
+
+MAX_EVENT_NAME = 63
+COMM_FIELD = "comm"
+
+
+@dataclass(frozen=True, slots=True)
+class ArgLayout:
+    """How one argument of a site is fetched and shown."""
+
+    name: str                  # the declared name, else arg0, arg1, ...
+    dtype: str | None          # the D type when known
+    size: int
+    signed: bool
+    kind: str                  # int | pointer | string | float
+    field: str | None          # the event field holding the value (None: unfetchable)
+    string_field: str | None   # the field holding the string it points to
+    problem: str | None = None # why the value cannot be fetched
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEvent:
+    """One attached site: its probe, its event and how to decode the event's records."""
+
+    provider: str
+    probe: str
+    event_name: str
+    path: str
+    address: int
+    args: tuple[ArgLayout, ...]
+
+
+def _kind(dtype: str | None, is_float: bool, want_string: bool) -> str:
+    if want_string:
+        return "string"
+    if is_float:
+        return "float"
+    if dtype is not None and (dtype.endswith("*") or dtype == "string"):
+        return "pointer"
+    return "int"
+
+
+def event_name(provider: str, probe: str, index: int) -> str:
+    """A tracefs event name for a site: letters, digits and '_' only, at most 63 characters."""
+    suffix = f"_{index}"
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", f"{provider}_{probe}")
+    return stem[:MAX_EVENT_NAME - len(suffix)] + suffix
+
+
+def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
+              string_args: frozenset[int] = frozenset()) -> tuple[EventDefinition, SiteEvent]:
+    """The event definition of one site and the layout of its records.
+
+    ``string_args``: argument indexes to read as strings even without a type saying so
+    (e.g. the ``%s`` conversions of a ``-f`` format).
+    """
+    site = listed.site
+    fetchargs: list[tuple[str, str]] = []
+    layouts: list[ArgLayout] = []
+    resolver = symbol_offset_for(site, listed.symbols)
+    for i, spec in enumerate(listed.args.args if listed.args else ()):
+        declared = listed.arg_names[i] if listed.arg_names else None
+        arg_name = (declared[0] if declared and declared[0] else f"arg{i}")
+        dtype = declared[1] if declared else None
+        want_string = is_string_type(dtype) or i in string_args
+        fetched = listed.fetchargs[i] if i < len(listed.fetchargs) else Unfetchable("not parsed")
+        field = string_field = problem = None
+        if isinstance(fetched, Unfetchable):
+            problem = str(fetched)
+        else:
+            field = f"arg{i}"
+            fetchargs.append((field, fetched))
+            if want_string:
+                try:
+                    fetchargs.append((f"arg{i}_str", to_string_fetcharg(spec, resolver)))
+                    string_field = f"arg{i}_str"
+                except Unfetchable as e:
+                    problem = f"cannot read it as a string: {e}"
+        layouts.append(ArgLayout(arg_name, dtype, spec.size, spec.signed,
+                                 _kind(dtype, spec.is_float, want_string and string_field is not None),
+                                 field, string_field, problem))
+    fetchargs.append((COMM_FIELD, "$comm:string"))
+    definition = EventDefinition(group, name, kernel_path, site.file_offset, site.semaphore_offset,
+                                 tuple(fetchargs))
+    return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
+                                 tuple(layouts))

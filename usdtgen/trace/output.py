@@ -1,0 +1,82 @@
+"""Render trace events: one text line each, one JSON object each, or a printf-style format;
+and the summary printed at the end (events per probe, events lost).
+
+Pure functions from Events to strings; the session writes them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from usdtgen.trace.decode import Event
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def format_value(value, kind: str) -> str:
+    """An argument as the text output shows it: ``?`` when not fetched, strings quoted,
+    NULL strings as NULL, pointers in hex, numbers in decimal."""
+    if value is None:
+        return "?"
+    if kind == "string":
+        return "NULL" if value == 0 else _quote(value)
+    if kind == "pointer":
+        return f"{value:#x}"
+    return str(value)
+
+
+def text_line(event: Event, start_ns: int) -> str:
+    """``  1.234567 4242/4243 app myapp:request__start id=42 path="/index.html"``."""
+    args = " ".join(f"{arg.name}={format_value(value, arg.kind)}"
+                    for arg, value in zip(event.site.args, event.values))
+    when = (event.time - start_ns) / 1e9
+    return f"{when:12.6f} {event.pid}/{event.tid} {event.comm} " \
+           f"{event.provider}:{event.probe}{' ' + args if args else ''}"
+
+
+def json_value(value, kind: str):
+    if kind == "string" and value == 0:
+        return None
+    return value
+
+
+def json_line(event: Event) -> str:
+    args = {arg.name: json_value(value, arg.kind)
+            for arg, value in zip(event.site.args, event.values)}
+    return json.dumps({"type": "event", "time": event.time, "pid": event.pid, "tid": event.tid,
+                       "comm": event.comm, "provider": event.provider, "probe": event.probe,
+                       "args": args}, ensure_ascii=False)
+
+
+def format_values(event: Event) -> list:
+    """The values a ``-f`` format consumes, in argument order (None: not fetched)."""
+    return [None if value is None else ("" if arg.kind == "string" and value == 0 else value)
+            for arg, value in zip(event.site.args, event.values)]
+
+
+@dataclass
+class Summary:
+    """Counts for the end of a trace: events printed per probe and events the kernel lost."""
+
+    per_probe: dict = field(default_factory=dict)
+    lost: int = 0
+
+    @property
+    def events(self) -> int:
+        return sum(self.per_probe.values())
+
+    def count(self, event: Event) -> None:
+        key = f"{event.provider}:{event.probe}"
+        self.per_probe[key] = self.per_probe.get(key, 0) + 1
+
+    def text(self) -> str:
+        lines = [f"{self.events} events, {self.lost} lost"]
+        width = max((len(k) for k in self.per_probe), default=0)
+        lines += [f"  {name:<{width}}  {n}" for name, n in sorted(self.per_probe.items())]
+        return "\n".join(lines)
+
+    def json(self) -> str:
+        return json.dumps({"type": "summary", "events": self.events, "lost": self.lost,
+                           "per_probe": dict(sorted(self.per_probe.items()))})

@@ -1,0 +1,191 @@
+"""perf_event_open on tracepoint-type events (our uprobe events), and the mmap ring buffers
+their samples arrive in.
+
+The kernel fetches each probe's arguments at the hit and writes one PERF_RECORD_SAMPLE
+(id, pid/tid, time, cpu, raw trace entry) per hit into a per-CPU ring buffer; records it had
+no room for are counted in PERF_RECORD_LOST. Layouts follow include/uapi/linux/perf_event.h.
+"""
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import mmap
+import os
+import platform
+import struct
+import time
+from dataclasses import dataclass
+
+from usdtgen.errors import TraceError
+
+PERF_TYPE_TRACEPOINT = 2
+PERF_SAMPLE_TID = 1 << 1
+PERF_SAMPLE_TIME = 1 << 2
+PERF_SAMPLE_CPU = 1 << 7
+PERF_SAMPLE_RAW = 1 << 10
+PERF_SAMPLE_IDENTIFIER = 1 << 16
+SAMPLE_TYPE = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU \
+    | PERF_SAMPLE_RAW
+
+# perf_event_attr flag bits
+FLAG_DISABLED = 1 << 0
+FLAG_INHERIT = 1 << 1
+FLAG_WATERMARK = 1 << 14
+FLAG_USE_CLOCKID = 1 << 25
+
+PERF_RECORD_LOST = 2
+PERF_RECORD_SAMPLE = 9
+
+# ioctl numbers: _IO('$', n) and _IOR('$', 7, __u64) style encodings
+PERF_EVENT_IOC_ENABLE = 0x2400
+PERF_EVENT_IOC_DISABLE = 0x2401
+PERF_EVENT_IOC_SET_OUTPUT = 0x2405
+PERF_EVENT_IOC_ID = 0x80082407
+
+CLOCK_MONOTONIC = 1
+_SYSCALL = {"x86_64": 298, "aarch64": 241}
+PAGE_SIZE = mmap.PAGESIZE
+
+_ATTR = struct.Struct("<IIQQQQQIIQQQQIiQIHHIIQQ")   # struct perf_event_attr, 136 bytes (VER8)
+_HEADER = struct.Struct("<IHH")                     # struct perf_event_header
+_SAMPLE_HEAD = struct.Struct("<QIIQII I")            # id, pid, tid, time, cpu, res, raw size
+_LOST = struct.Struct("<QQ")                         # id, lost
+# struct perf_event_mmap_page: data_head at 1024, data_tail at 1032
+_DATA_HEAD, _DATA_TAIL = 1024, 1032
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def online_cpus() -> list[int]:
+    """The CPUs perf can open events on (from /sys/devices/system/cpu/online)."""
+    try:
+        text = open("/sys/devices/system/cpu/online").read().strip()
+    except OSError:
+        return list(range(os.cpu_count() or 1))
+    cpus = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False) -> int:
+    """A disabled perf event on tracepoint ``event_id`` for ``pid`` (-1: every process) on
+    ``cpu``; returns its fd. Raises TraceError with the reason (permissions, no process)."""
+    flags = FLAG_DISABLED | FLAG_WATERMARK | FLAG_USE_CLOCKID | (FLAG_INHERIT if inherit else 0)
+    attr = _ATTR.pack(PERF_TYPE_TRACEPOINT, _ATTR.size, event_id, 1, SAMPLE_TYPE, 0, flags,
+                      1,            # wakeup_watermark: wake the reader at the first byte
+                      0, 0, 0, 0, 0, 0, CLOCK_MONOTONIC, 0, 0, 0, 0, 0, 0, 0, 0)
+    buffer = ctypes.create_string_buffer(attr, len(attr))
+    number = _SYSCALL.get(platform.machine())
+    if number is None:
+        raise TraceError(f"tracing on {platform.machine()} is not supported")
+    fd = _libc.syscall(number, buffer, pid, cpu, -1, 8)   # 8: PERF_FLAG_FD_CLOEXEC
+    if fd < 0:
+        err = ctypes.get_errno()
+        if err == 3:
+            raise TraceError(f"PID {pid}: no such process")
+        if err in (1, 13):
+            raise TraceError("perf_event_open was refused: tracing needs root, or CAP_PERFMON "
+                             "and CAP_SYS_ADMIN (see /proc/sys/kernel/perf_event_paranoid)")
+        if err == 24:
+            raise TraceError("too many open files: raise the limit (ulimit -n) or trace fewer "
+                             "probes or threads")
+        raise TraceError(f"perf_event_open failed: {os.strerror(err)}")
+    return fd
+
+
+def set_output(fd: int, leader_fd: int) -> None:
+    """Send ``fd``'s records into ``leader_fd``'s ring buffer (same CPU)."""
+    fcntl.ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, leader_fd)
+
+
+def enable(fd: int) -> None:
+    fcntl.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)
+
+
+def disable(fd: int) -> None:
+    fcntl.ioctl(fd, PERF_EVENT_IOC_DISABLE, 0)
+
+
+def event_id_of(fd: int) -> int:
+    """The kernel's id of a perf event (what PERF_SAMPLE_IDENTIFIER records carry)."""
+    out = ctypes.c_uint64()
+    fcntl.ioctl(fd, PERF_EVENT_IOC_ID, out)
+    return out.value
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    id: int
+    pid: int
+    tid: int
+    time: int       # ns, CLOCK_MONOTONIC
+    cpu: int
+    raw: bytes      # the trace entry: common fields, then the event's fields
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    id: int
+    count: int
+
+
+class RingBuffer:
+    """The mmap'ed ring buffer of one perf event (and of those set to output into it)."""
+
+    def __init__(self, fd: int, data_pages: int):
+        if data_pages & (data_pages - 1):
+            raise ValueError("the number of data pages must be a power of two")
+        self.fd = fd
+        self.size = data_pages * PAGE_SIZE
+        try:
+            self.map = mmap.mmap(fd, (data_pages + 1) * PAGE_SIZE, mmap.MAP_SHARED,
+                                 mmap.PROT_READ | mmap.PROT_WRITE)
+        except OSError as e:
+            raise TraceError(f"cannot map a {self.size // 1024} KiB perf buffer: {e.strerror} "
+                             "(lower --buffer-size, or raise /proc/sys/kernel/perf_event_mlock_kb)") from None
+        self.view = memoryview(self.map)
+
+    def read(self):
+        """Yield every Sample and Lost record written since the last call, then free them."""
+        head = struct.unpack_from("<Q", self.map, _DATA_HEAD)[0]
+        tail = struct.unpack_from("<Q", self.map, _DATA_TAIL)[0]
+        size, base = self.size, PAGE_SIZE
+        while tail < head:
+            start = tail % size
+            if start + _HEADER.size <= size:
+                record_type, _, record_size = _HEADER.unpack_from(self.map, base + start)
+            else:
+                record_type, _, record_size = _HEADER.unpack(self._copy(start, _HEADER.size))
+            if record_size == 0:
+                break
+            if start + record_size <= size:
+                body = bytes(self.view[base + start + _HEADER.size:base + start + record_size])
+            else:
+                body = self._copy(start, record_size)[_HEADER.size:]
+            tail += record_size
+            if record_type == PERF_RECORD_SAMPLE:
+                event, pid, tid, when, cpu, _, raw_size = _SAMPLE_HEAD.unpack_from(body)
+                raw = body[_SAMPLE_HEAD.size:_SAMPLE_HEAD.size + raw_size]
+                yield Sample(event, pid, tid, when, cpu, raw)
+            elif record_type == PERF_RECORD_LOST:
+                event, count = _LOST.unpack_from(body)
+                yield Lost(event, count)
+        struct.pack_into("<Q", self.map, _DATA_TAIL, tail)
+
+    def _copy(self, start: int, length: int) -> bytes:
+        """``length`` bytes from ``start``, across the end of the buffer."""
+        first = min(length, self.size - start)
+        base = PAGE_SIZE
+        return bytes(self.view[base + start:base + start + first]) + \
+            bytes(self.view[base:base + length - first])
+
+    def close(self) -> None:
+        self.view.release()
+        self.map.close()
+
+
+def monotonic_ns() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)

@@ -1,0 +1,307 @@
+"""Run a trace: find the probes, define their uprobe events, open perf events on them for
+the right processes, read and decode every record until the end, and clean up.
+
+``run_trace(config, sink)`` owns the kernel state it creates (an event group
+``usdtgen_<pid>_<n>``, perf fds, ring buffers) and removes all of it whatever happens:
+normal end, a signal, an error, the target exiting.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from usdtgen.errors import TraceError
+from usdtgen.trace import perf, tracefs
+from usdtgen.trace.attach import event_name, plan_site
+from usdtgen.trace.decode import Decoder
+from usdtgen.trace.listing import collect
+from usdtgen.trace.output import Summary
+from usdtgen.trace.process import StoppedChild, process_alive, program_objects, start_stopped, \
+    thread_ids
+from usdtgen.trace.targets import process_objects, resolve_program
+
+RESCAN_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TraceConfig:
+    target: str | None = None                 # a path or program name: every process running it
+    pid: int | None = None                    # -p
+    command: str | None = None                # -c
+    patterns: tuple[str, ...] = ()
+    types: dict | None = None                 # (provider, probe) -> ((name, type), ...)
+    string_args: frozenset[int] = frozenset() # argument indexes to read as strings (-f %s)
+    duration: float | None = None
+    buffer_pages: int = 2048                  # per CPU (8 MiB with 4 KiB pages)
+
+
+@dataclass
+class TraceResult:
+    summary: Summary
+    exit_status: int = 0                      # the child's, with -c
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Attached:
+    """The kernel state of one trace, released by close() in every case."""
+
+    def __init__(self, root):
+        self.root = root
+        self.group = tracefs.new_group_name()
+        self.event_count = 0
+        self.fds: list[int] = []
+        self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
+        self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
+        self.seen_sites: set[tuple[str, int]] = set()
+
+    def add_sites(self, listed_sites, string_args, targets, warnings) -> int:
+        """Define and open events for sites not attached yet; returns how many were added."""
+        added = []
+        for listed in listed_sites:
+            key = (listed.site.path, listed.site.file_offset)
+            if key in self.seen_sites or listed.site.file_offset is None:
+                continue
+            self.seen_sites.add(key)
+            name = event_name(listed.site.provider, listed.site.name, self.event_count)
+            self.event_count += 1
+            definition, site_event = plan_site(listed, self.group, name, listed.open_path,
+                                               string_args)
+            for arg in site_event.args:
+                if arg.problem:
+                    warnings.append(f"{listed.site.provider}:{listed.site.name} at "
+                                    f"{listed.site.path}:{listed.site.address:#x}: {arg.name} "
+                                    f"cannot be fetched ({arg.problem}); shown as ?")
+            tracefs.add_event(self.root, definition)
+            event_format = tracefs.read_format(self.root, self.group, name)
+            self.decoders[event_format.event_id] = Decoder(site_event, event_format)
+            added.append(event_format.event_id)
+        for event_id in added:
+            for pid, cpu, inherit in targets:
+                fd = perf.open_tracepoint(event_id, pid, cpu, inherit)
+                self.fds.append(fd)
+                ring = self.rings.get(cpu)
+                if ring is None:
+                    self.rings[cpu] = perf.RingBuffer(fd, self.buffer_pages)
+                else:
+                    perf.set_output(fd, ring.fd)
+                perf.enable(fd)
+        return len(added)
+
+    def close(self) -> list[str]:
+        for fd in self.fds:
+            try:
+                perf.disable(fd)
+            except OSError:
+                pass
+        for ring in self.rings.values():
+            ring.close()
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
+        self.rings.clear()
+        return tracefs.remove_group(self.root, self.group)
+
+
+def _raise_fd_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed + 64:
+        target = hard if hard == resource.RLIM_INFINITY else max(soft, min(hard, needed + 64))
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _no_match_message(objects, patterns) -> str:
+    everything = collect(objects, [], quiet_when_empty=True, with_fetchargs=False)
+    names = sorted({f"{s.site.provider}:{s.site.name}" for s in everything.sites})
+    where = ", ".join(sorted({o.path for o in objects})) or "the target"
+    if not names:
+        return f"no USDT probes in {where}"
+    close = []
+    for pattern in patterns:
+        close += difflib.get_close_matches(pattern, names, n=3, cutoff=0.4)
+    hint = f"; closest: {', '.join(dict.fromkeys(close))}" if close else \
+        f"; it has {len(names)} probes, e.g. {', '.join(names[:3])}"
+    return f"no probe of {where} matches {' '.join(patterns)}{hint}"
+
+
+class _Stop:
+    """Signals turn into a flag the loop checks; the previous handlers come back at the end."""
+
+    def __init__(self, child: StoppedChild | None):
+        self.requested = False
+        self.child = child
+        self.saved = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.child is not None and signum == signal.SIGINT and sys.stdin.isatty():
+            return          # the terminal sent it to the child too: end when the child ends
+        if self.child is not None:
+            try:
+                os.kill(self.child.pid, signum)
+            except ProcessLookupError:
+                pass
+            return
+        self.requested = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+
+
+def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResult:
+    """Trace until the target ends, ``config.duration`` passes or a signal arrives.
+
+    ``sink(event)`` receives every decoded Event in order of reading; ``warn(text)`` gets
+    one-line warnings as they happen. Raises TraceError for anything that stops the trace
+    from starting.
+    """
+    root = tracefs.find_tracefs()
+    tracefs.remove_stale_groups(root)
+    child: StoppedChild | None = None
+    warnings: list[str] = []
+    summary = Summary()
+    if config.command is not None:
+        child = start_stopped(config.command)
+        objects = program_objects(child.program)
+        watch_pid, inherit = child.pid, True
+    elif config.pid is not None:
+        objects = process_objects(config.pid)
+        watch_pid, inherit = config.pid, True
+    else:
+        objects = [resolve_program(config.target)]
+        watch_pid, inherit = None, False
+    attached = _Attached(root)
+    attached.buffer_pages = config.buffer_pages
+    exit_status = 0
+    try:
+        listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+        for problem in listing.problems:
+            warnings.append(problem)
+        if not listing.sites:
+            raise TraceError(_no_match_message(objects, config.patterns))
+        cpus = perf.online_cpus()
+        if watch_pid is None:
+            targets = [(-1, cpu, False) for cpu in cpus]
+        elif child is not None:
+            targets = [(child.pid, cpu, True) for cpu in cpus]
+        else:
+            targets = [(tid, cpu, inherit) for tid in thread_ids(watch_pid) for cpu in cpus]
+        _raise_fd_limit(len(listing.sites) * len(targets))
+        attached.add_sites(listing.sites, config.string_args, targets, warnings)
+        for message in warnings:
+            warn(message)
+        warnings_shown = len(warnings)
+        if child is not None:
+            child.release()
+        exit_status = _loop(config, attached, summary, sink, child, watch_pid, targets, objects,
+                            warnings, warn, warnings_shown)
+    except BaseException:
+        if child is not None:
+            child.kill()
+            os.waitpid(child.pid, 0)
+        raise
+    finally:
+        leftover = attached.close()
+        if leftover:
+            message = (f"could not remove uprobe events {', '.join(leftover)} of group "
+                       f"{attached.group}; the next usdtgen run removes them")
+            warnings.append(message)
+            warn(message)
+    return TraceResult(summary, exit_status, warnings)
+
+
+def _drain(attached: _Attached, summary: Summary, sink) -> None:
+    """Decode every record the rings hold and hand the events on in time order."""
+    decoders = attached.decoders
+    events = []
+    for ring in list(attached.rings.values()):
+        for record in ring.read():
+            if isinstance(record, perf.Sample):
+                decoder = decoders.get(int.from_bytes(record.raw[:2], "little"))  # common_type
+                if decoder is not None:
+                    events.append(decoder.decode(record))
+            else:
+                summary.lost += record.count
+    if len(attached.rings) > 1:
+        events.sort(key=lambda event: event.time)
+    for event in events:
+        summary.count(event)
+        sink(event)
+
+
+def _loop(config, attached, summary, sink, child, watch_pid, targets, objects, warnings, warn,
+          warnings_shown) -> int:
+    deadline = time.monotonic() + config.duration if config.duration else None
+    next_rescan = time.monotonic() + RESCAN_SECONDS
+    poller = select.poll()
+    for ring in attached.rings.values():
+        poller.register(ring.fd, select.POLLIN)
+    exit_status = 0
+    with _Stop(child) as stop:
+        while True:
+            try:
+                poller.poll(100)
+            except InterruptedError:
+                pass
+            _drain(attached, summary, sink)
+            if stop.requested:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                if child is not None:              # the trace is over: so is its command
+                    os.kill(child.pid, signal.SIGTERM)
+                    _, status = os.waitpid(child.pid, 0)
+                    exit_status = _exit_code(status)
+                break
+            if child is not None:
+                done, status = os.waitpid(child.pid, os.WNOHANG)
+                if done:
+                    exit_status = _exit_code(status)
+                    break
+            elif watch_pid is not None and not process_alive(watch_pid):
+                break
+            if watch_pid is not None and time.monotonic() >= next_rescan:
+                next_rescan = time.monotonic() + RESCAN_SECONDS
+                _rescan(config, attached, watch_pid, targets, warnings)
+                for ring in attached.rings.values():
+                    poller.register(ring.fd, select.POLLIN)
+                while warnings_shown < len(warnings):
+                    warn(warnings[warnings_shown])
+                    warnings_shown += 1
+        _drain(attached, summary, sink)
+    return exit_status
+
+
+def _exit_code(wait_status: int) -> int:
+    """A child's exit status as a shell reports it (128 + N when killed by signal N)."""
+    code = os.waitstatus_to_exitcode(wait_status)
+    return 128 - code if code < 0 else code
+
+
+def _rescan(config, attached, pid, targets, warnings) -> None:
+    """Attach the probes of objects the process mapped since (dlopen, runtime-made objects)."""
+    try:
+        objects = process_objects(pid)
+    except Exception:
+        return
+    listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+    fresh = [s for s in listing.sites
+             if (s.site.path, s.site.file_offset) not in attached.seen_sites]
+    if not fresh:
+        return
+    try:
+        attached.add_sites(fresh, config.string_args, targets, warnings)
+    except Exception as e:
+        warnings.append(f"could not attach probes of a newly mapped object: {e}")
