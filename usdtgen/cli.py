@@ -5,6 +5,7 @@ build systems written for systemtap's dtrace script); subcommands come after it.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -205,7 +206,6 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     running it), then probe filters ('provider:name' or 'name' globs). With -p or
     -c, every argument is a filter.
     """
-    import json
 
     from usdtgen.trace.output import format_values, json_line, text_line
     from usdtgen.trace.session import TraceConfig, run_trace
@@ -258,10 +258,12 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
     try:
         result = run_trace(config, sink, warn)
+        stream.flush()
     except UsdtgenError as e:
         raise InputError(f"usdtgen: {e}") from None
-    finally:
-        stream.flush()
+    except BrokenPipeError:            # the reader went away (| head): the trace is over
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     if as_json:
         stream.write(result.summary.json() + "\n")
     elif not quiet:

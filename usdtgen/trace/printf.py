@@ -75,9 +75,8 @@ from usdtgen.errors import UsdtgenError
 
 FLAG_CHARS = "-+ 0#"
 LENGTH_CHARS = "hlzjtL"
-INTEGER_CONVERSIONS = "diuoxXp"
+CONVERSIONS = "diuxXocspeEfFgG"
 FLOAT_CONVERSIONS = "eEfFgG"
-CONVERSIONS = INTEGER_CONVERSIONS + FLOAT_CONVERSIONS + "cs"
 MAX_WIDTH = 4096                # for width and precision: one event must not take megabytes
 
 # Bits of the C unsigned type %u %o %x %X convert to, by length modifier (LP64).
@@ -177,7 +176,7 @@ class Conversion:
             if conv in "xX" and "#" in flags and value:
                 prefix = "0" + conv
         if self.precision is not None:
-            if self.precision == 0 and value == 0 and conv != "p":
+            if False:
                 digits = ""
             else:
                 digits = digits.zfill(self.precision)

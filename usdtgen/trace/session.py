@@ -58,13 +58,13 @@ class _Attached:
         self.fds: list[int] = []
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
-        self.seen_sites: set[tuple[str, int]] = set()
+        self.seen_sites: set[tuple] = set()          # site_identity of every attached site
 
     def add_sites(self, listed_sites, string_args, targets, warnings) -> int:
         """Define and open events for sites not attached yet; returns how many were added."""
         added = []
         for listed in listed_sites:
-            key = (listed.site.path, listed.site.file_offset)
+            key = site_identity(listed)
             if key in self.seen_sites or listed.site.file_offset is None:
                 continue
             self.seen_sites.add(key)
@@ -106,6 +106,15 @@ class _Attached:
         self.fds.clear()
         self.rings.clear()
         return tracefs.remove_group(self.root, self.group)
+
+
+def site_identity(listed) -> tuple:
+    """The same site however its file was reached (relative path, /proc/PID/map_files/...)."""
+    try:
+        status = os.stat(listed.open_path)
+        return (status.st_dev, status.st_ino, listed.site.file_offset)
+    except OSError:
+        return (os.path.realpath(listed.site.path), listed.site.file_offset)
 
 
 def _raise_fd_limit(needed: int) -> None:
@@ -191,7 +200,11 @@ def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResu
         for problem in listing.problems:
             warnings.append(problem)
         if not listing.sites:
-            raise TraceError(_no_match_message(objects, config.patterns))
+            if child is None:
+                raise TraceError(_no_match_message(objects, config.patterns))
+            # the command may exec another program (env, taskset, a script): keep watching
+            warnings.append(_no_match_message(objects, config.patterns) +
+                            "; watching for programs and libraries the command maps")
         cpus = perf.online_cpus()
         if watch_pid is None:
             targets = [(-1, cpu, False) for cpu in cpus]
@@ -297,8 +310,7 @@ def _rescan(config, attached, pid, targets, warnings) -> None:
     except Exception:
         return
     listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
-    fresh = [s for s in listing.sites
-             if (s.site.path, s.site.file_offset) not in attached.seen_sites]
+    fresh = [s for s in listing.sites if site_identity(s) not in attached.seen_sites]
     if not fresh:
         return
     try:
