@@ -176,7 +176,7 @@ class Conversion:
             if conv in "xX" and "#" in flags and value:
                 prefix = "0" + conv
         if self.precision is not None:
-            if False:
+            if self.precision == 0 and value == 0 and conv != "p":
                 digits = ""
             else:
                 digits = digits.zfill(self.precision)
@@ -207,6 +207,12 @@ class Format:
     def __post_init__(self) -> None:
         count = sum(isinstance(piece, Conversion) for piece in self.pieces)
         object.__setattr__(self, "conversions", count)
+
+    @property
+    def string_arguments(self) -> tuple[int, ...]:
+        """Indexes (from 0) of the arguments ``%s`` takes: the tracer reads them as strings."""
+        convs = [piece for piece in self.pieces if isinstance(piece, Conversion)]
+        return tuple(i for i, conv in enumerate(convs) if conv.conversion == "s")
 
     def render(self, values: Sequence[ValueType]) -> str:
         """The format applied to ``values``, the probe's arguments in order.

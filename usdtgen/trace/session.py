@@ -26,7 +26,7 @@ from usdtgen.trace.process import StoppedChild, process_alive, program_objects, 
     thread_ids
 from usdtgen.trace.targets import process_objects, resolve_program
 
-RESCAN_SECONDS = 1.0
+RESCAN_SECONDS = 0.2          # how often a traced process's memory map is checked for new objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class _Attached:
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
+        self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
     def add_sites(self, listed_sites, string_args, targets, warnings) -> int:
         """Define and open events for sites not attached yet; returns how many were added."""
@@ -108,6 +109,14 @@ class _Attached:
         return tracefs.remove_group(self.root, self.group)
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
 def site_identity(listed) -> tuple:
     """The same site however its file was reached (relative path, /proc/PID/map_files/...)."""
     try:
@@ -127,10 +136,9 @@ def _raise_fd_limit(needed: int) -> None:
             pass
 
 
-def _no_match_message(objects, patterns) -> str:
+def _no_match_message(objects, patterns, where: str) -> str:
     everything = collect(objects, [], quiet_when_empty=True, with_fetchargs=False)
     names = sorted({f"{s.site.provider}:{s.site.name}" for s in everything.sites})
-    where = ", ".join(sorted({o.path for o in objects})) or "the target"
     if not names:
         return f"no USDT probes in {where}"
     close = []
@@ -186,24 +194,29 @@ def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResu
         child = start_stopped(config.command)
         objects = program_objects(child.program)
         watch_pid, inherit = child.pid, True
+        where = f"{child.program} and its libraries"
     elif config.pid is not None:
         objects = process_objects(config.pid)
         watch_pid, inherit = config.pid, True
+        where = f"process {config.pid} ({len(objects)} mapped files)"
     else:
         objects = [resolve_program(config.target)]
         watch_pid, inherit = None, False
+        where = objects[0].path
     attached = _Attached(root)
     attached.buffer_pages = config.buffer_pages
     exit_status = 0
     try:
         listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+        attached.seen_objects.update(i for i in map(file_identity, (o.open_path for o in objects))
+                                     if i is not None)
         for problem in listing.problems:
             warnings.append(problem)
         if not listing.sites:
             if child is None:
-                raise TraceError(_no_match_message(objects, config.patterns))
+                raise TraceError(_no_match_message(objects, config.patterns, where))
             # the command may exec another program (env, taskset, a script): keep watching
-            warnings.append(_no_match_message(objects, config.patterns) +
+            warnings.append(_no_match_message(objects, config.patterns, where) +
                             "; watching for programs and libraries the command maps")
         cpus = perf.online_cpus()
         if watch_pid is None:
@@ -304,12 +317,21 @@ def _exit_code(wait_status: int) -> int:
 
 
 def _rescan(config, attached, pid, targets, warnings) -> None:
-    """Attach the probes of objects the process mapped since (dlopen, runtime-made objects)."""
+    """Attach the probes of objects the process mapped since (dlopen, exec, runtime-made
+    objects). Objects already looked at are skipped by identity, so a rescan is cheap."""
     try:
         objects = process_objects(pid)
     except Exception:
+        return                                  # the process is gone: the loop ends it
+    new_objects = []
+    for obj in objects:
+        identity = file_identity(obj.open_path)
+        if identity is not None and identity not in attached.seen_objects:
+            attached.seen_objects.add(identity)
+            new_objects.append(obj)
+    if not new_objects:
         return
-    listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+    listing = collect(new_objects, list(config.patterns), config.types, quiet_when_empty=True)
     fresh = [s for s in listing.sites if site_identity(s) not in attached.seen_sites]
     if not fresh:
         return
