@@ -194,8 +194,9 @@ def _size_in_pages(text: str) -> int:
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the events: no warnings, no summary.")
-@click.option("--buffer-size", default="8M", show_default=True, metavar="SIZE",
-              help="Ring buffer per CPU (K, M, G suffixes).")
+@click.option("--buffer-size", metavar="SIZE",
+              help="Ring buffer per CPU (K, M, G suffixes); default: 128M shared by the "
+                   "CPUs, at most 32M and at least 2M each.")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
                   buffer_size, args) -> None:
@@ -237,8 +238,10 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         except FormatError as e:
             raise click.BadParameter(str(e), param_hint="-f") from None
         string_args = frozenset(compiled.string_arguments)
+    from usdtgen.trace.session import default_buffer_pages
+    pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
     config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
-                         string_args, duration, _size_in_pages(buffer_size))
+                         string_args, duration, pages)
     stream = open(output, "w", buffering=1) if output else sys.stdout
     start = [None]
 

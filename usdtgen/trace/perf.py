@@ -21,11 +21,9 @@ from usdtgen.errors import TraceError
 PERF_TYPE_TRACEPOINT = 2
 PERF_SAMPLE_TID = 1 << 1
 PERF_SAMPLE_TIME = 1 << 2
-PERF_SAMPLE_CPU = 1 << 7
 PERF_SAMPLE_RAW = 1 << 10
-PERF_SAMPLE_IDENTIFIER = 1 << 16
-SAMPLE_TYPE = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU \
-    | PERF_SAMPLE_RAW
+# the raw entry's common_type names the event, so samples carry no id or cpu: smaller records
+SAMPLE_TYPE = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW
 
 # perf_event_attr flag bits
 FLAG_DISABLED = 1 << 0
@@ -40,7 +38,6 @@ PERF_RECORD_SAMPLE = 9
 PERF_EVENT_IOC_ENABLE = 0x2400
 PERF_EVENT_IOC_DISABLE = 0x2401
 PERF_EVENT_IOC_SET_OUTPUT = 0x2405
-PERF_EVENT_IOC_ID = 0x80082407
 
 CLOCK_MONOTONIC = 1
 _SYSCALL = {"x86_64": 298, "aarch64": 241}
@@ -48,7 +45,7 @@ PAGE_SIZE = mmap.PAGESIZE
 
 _ATTR = struct.Struct("<IIQQQQQIIQQQQIiQIHHIIQQ")   # struct perf_event_attr, 136 bytes (VER8)
 _HEADER = struct.Struct("<IHH")                     # struct perf_event_header
-_SAMPLE_HEAD = struct.Struct("<QIIQII I")            # id, pid, tid, time, cpu, res, raw size
+_SAMPLE_HEAD = struct.Struct("<IIQI")                # pid, tid, time, raw size
 _LOST = struct.Struct("<QQ")                         # id, lost
 # struct perf_event_mmap_page: data_head at 1024, data_tail at 1032
 _DATA_HEAD, _DATA_TAIL = 1024, 1032
@@ -70,12 +67,15 @@ def online_cpus() -> list[int]:
     return cpus
 
 
-def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False) -> int:
+def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False,
+                    wakeup_bytes: int = 1) -> int:
     """A disabled perf event on tracepoint ``event_id`` for ``pid`` (-1: every process) on
-    ``cpu``; returns its fd. Raises TraceError with the reason (permissions, no process)."""
+    ``cpu``; returns its fd. The reader is woken once ``wakeup_bytes`` are waiting (it also
+    polls with a timeout, so a low rate still shows promptly). Raises TraceError with the
+    reason (permissions, no process)."""
     flags = FLAG_DISABLED | FLAG_WATERMARK | FLAG_USE_CLOCKID | (FLAG_INHERIT if inherit else 0)
     attr = _ATTR.pack(PERF_TYPE_TRACEPOINT, _ATTR.size, event_id, 1, SAMPLE_TYPE, 0, flags,
-                      1,            # wakeup_watermark: wake the reader at the first byte
+                      wakeup_bytes,
                       0, 0, 0, 0, 0, 0, CLOCK_MONOTONIC, 0, 0, 0, 0, 0, 0, 0, 0)
     buffer = ctypes.create_string_buffer(attr, len(attr))
     number = _SYSCALL.get(platform.machine())
@@ -109,21 +109,19 @@ def disable(fd: int) -> None:
     fcntl.ioctl(fd, PERF_EVENT_IOC_DISABLE, 0)
 
 
-def event_id_of(fd: int) -> int:
-    """The kernel's id of a perf event (what PERF_SAMPLE_IDENTIFIER records carry)."""
-    out = ctypes.c_uint64()
-    fcntl.ioctl(fd, PERF_EVENT_IOC_ID, out)
-    return out.value
+def hit_count(fd: int) -> int:
+    """How many times the event fired (for its task and, with inherit, its exited children),
+    whether or not its sample found room in the ring buffer."""
+    data = os.read(fd, 8)
+    return struct.unpack("<Q", data)[0] if len(data) == 8 else 0
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    id: int
     pid: int
     tid: int
     time: int       # ns, CLOCK_MONOTONIC
-    cpu: int
-    raw: bytes      # the trace entry: common fields, then the event's fields
+    raw: bytes      # the trace entry: common fields (common_type first), then the event's fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +165,8 @@ class RingBuffer:
                 body = self._copy(start, record_size)[_HEADER.size:]
             tail += record_size
             if record_type == PERF_RECORD_SAMPLE:
-                event, pid, tid, when, cpu, _, raw_size = _SAMPLE_HEAD.unpack_from(body)
-                raw = body[_SAMPLE_HEAD.size:_SAMPLE_HEAD.size + raw_size]
-                yield Sample(event, pid, tid, when, cpu, raw)
+                pid, tid, when, raw_size = _SAMPLE_HEAD.unpack_from(body)
+                yield Sample(pid, tid, when, body[_SAMPLE_HEAD.size:_SAMPLE_HEAD.size + raw_size])
             elif record_type == PERF_RECORD_LOST:
                 event, count = _LOST.unpack_from(body)
                 yield Lost(event, count)

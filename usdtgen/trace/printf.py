@@ -31,8 +31,9 @@ by escapes are always literal text: ``\\x25d`` prints ``%d``, it is not a conver
 
 Errors
 ------
-Every problem raises ``FormatError`` with one line ``-f: <what> at column <N>``: the quoted text
-(``'%q'``, ``'\\q'``, ``'*'``) starts at column N of the format as written, counted from 1.
+Every problem raises ``FormatError`` with one line ``-f: <what> at column <N>``, sometimes with
+a hint after it: the quoted text in <what> (``'%q'``, ``'\\q'``, ``'*'``) starts at column N of
+the format as written, counted from 1; ``FormatError.column`` is N.
 
 Rendering
 ---------
@@ -55,8 +56,8 @@ C semantics, on LP64 Linux, with the argument values the tracer fetched:
   sequence, prints ``?``, padded to the width; values beyond the conversions are ignored.
 * A value of the wrong type never raises: under a numeric conversion a str or bytes prints as
   text (width applies, precision does not), a float under an integer conversion is truncated
-  toward zero like a C cast, and ``%s`` or ``%c`` of a number prints its decimal (a float its
-  ``repr``).
+  toward zero like a C cast, ``%s`` of an int prints its decimal, and ``%s`` or ``%c`` of a
+  float prints its ``repr``.
 
 Python's own ``%`` operator formats finite floats, whose flags, width and precision follow C.
 Integers are assembled here (sign, prefix, digits, padding): there Python differs from C for
@@ -244,7 +245,7 @@ def _as_text(value: object) -> str:
     if isinstance(value, bytes):
         return value.split(b"\0", 1)[0].decode("utf-8", "replace")
     if isinstance(value, int):
-        return "%d" % value
+        return str(int(value))
     if isinstance(value, float):
         return repr(value)
     return str(value)

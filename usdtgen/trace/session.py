@@ -29,6 +29,14 @@ from usdtgen.trace.targets import process_objects, resolve_program
 RESCAN_SECONDS = 0.2          # how often a traced process's memory map is checked for new objects
 
 
+def default_buffer_pages() -> int:
+    """128 MiB shared by the CPUs, 32 MiB per CPU at most (a burst of 300,000 hits of ~64
+    bytes on one CPU fits twice over), 2 MiB at least; a power of two pages."""
+    per_cpu = max(2 << 20, min(32 << 20, (128 << 20) // max(1, len(perf.online_cpus()))))
+    pages = per_cpu // perf.PAGE_SIZE
+    return 1 << (pages.bit_length() - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class TraceConfig:
     target: str | None = None                 # a path or program name: every process running it
@@ -38,7 +46,7 @@ class TraceConfig:
     types: dict | None = None                 # (provider, probe) -> ((name, type), ...)
     string_args: frozenset[int] = frozenset() # argument indexes to read as strings (-f %s)
     duration: float | None = None
-    buffer_pages: int = 2048                  # per CPU (8 MiB with 4 KiB pages)
+    buffer_pages: int = 4096                  # per CPU (16 MiB with 4 KiB pages); see default_buffer_pages
 
 
 @dataclass
@@ -56,6 +64,8 @@ class _Attached:
         self.group = tracefs.new_group_name()
         self.event_count = 0
         self.fds: list[int] = []
+        self.fd_events: dict[int, int] = {}             # perf fd -> tracefs event id
+        self.received: dict[int, int] = {}              # tracefs event id -> samples read
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
@@ -84,8 +94,10 @@ class _Attached:
             added.append(event_format.event_id)
         for event_id in added:
             for pid, cpu, inherit in targets:
-                fd = perf.open_tracepoint(event_id, pid, cpu, inherit)
+                fd = perf.open_tracepoint(event_id, pid, cpu, inherit,
+                                          wakeup_bytes=self.buffer_pages * perf.PAGE_SIZE // 4)
                 self.fds.append(fd)
+                self.fd_events[fd] = event_id
                 ring = self.rings.get(cpu)
                 if ring is None:
                     self.rings[cpu] = perf.RingBuffer(fd, self.buffer_pages)
@@ -93,6 +105,13 @@ class _Attached:
                     perf.set_output(fd, ring.fd)
                 perf.enable(fd)
         return len(added)
+
+    def hits(self) -> dict[int, int]:
+        """tracefs event id -> times its probe fired for the traced processes so far."""
+        totals: dict[int, int] = {}
+        for fd, event_id in self.fd_events.items():
+            totals[event_id] = totals.get(event_id, 0) + perf.hit_count(fd)
+        return totals
 
     def close(self) -> list[str]:
         for fd in self.fds:
@@ -105,6 +124,7 @@ class _Attached:
         for fd in self.fds:
             os.close(fd)
         self.fds.clear()
+        self.fd_events.clear()
         self.rings.clear()
         return tracefs.remove_group(self.root, self.group)
 
@@ -256,11 +276,11 @@ def _drain(attached: _Attached, summary: Summary, sink) -> None:
     for ring in list(attached.rings.values()):
         for record in ring.read():
             if isinstance(record, perf.Sample):
-                decoder = decoders.get(int.from_bytes(record.raw[:2], "little"))  # common_type
+                event_id = int.from_bytes(record.raw[:2], "little")      # common_type
+                decoder = decoders.get(event_id)
                 if decoder is not None:
                     events.append(decoder.decode(record))
-            else:
-                summary.lost += record.count
+                    attached.received[event_id] = attached.received.get(event_id, 0) + 1
     if len(attached.rings) > 1:
         events.sort(key=lambda event: event.time)
     for event in events:
@@ -307,6 +327,10 @@ def _loop(config, attached, summary, sink, child, watch_pid, targets, objects, w
                     warn(warnings[warnings_shown])
                     warnings_shown += 1
         _drain(attached, summary, sink)
+    # exact loss accounting: the kernel counts every hit, written to the buffer or not
+    # (a PERF_RECORD_LOST record only comes when a later record finds room)
+    summary.lost = sum(max(0, hits - attached.received.get(event_id, 0))
+                       for event_id, hits in attached.hits().items())
     return exit_status
 
 
