@@ -46,7 +46,7 @@ class TraceConfig:
     types: dict | None = None                 # (provider, probe) -> ((name, type), ...)
     string_args: frozenset[int] = frozenset() # argument indexes to read as strings (-f %s)
     duration: float | None = None
-    buffer_pages: int = 4096                  # per CPU (16 MiB with 4 KiB pages); see default_buffer_pages
+    buffer_pages: int = field(default_factory=lambda: default_buffer_pages())   # per CPU
 
 
 @dataclass
