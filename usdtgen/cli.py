@@ -114,6 +114,19 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
         click.echo(f"usdtgen: warning: {note}", err=True)
 
 
+def _load_types(types_file: str | None) -> dict | None:
+    """``--types FILE.d``: (provider, probe) → ((name, D type), ...), or None."""
+    if not types_file:
+        return None
+    from usdtgen.provider import load_provider_file
+    from usdtgen.trace.listing import provider_types
+    try:
+        model, _ = load_provider_file(types_file)
+    except (ProviderError, OSError) as e:
+        raise InputError(str(e)) from None
+    return provider_types(model)
+
+
 @main.command("list", context_settings={"help_option_names": ["--help"]})
 @click.option("-p", "--pid", "pids", type=int, multiple=True, metavar="PID",
               help="List the probes of every object this process maps (repeatable).")
@@ -133,22 +146,14 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
     """
     import json
 
-    from usdtgen.trace.listing import collect, format_table, format_verbose, provider_types, \
-        site_json
+    from usdtgen.trace.listing import collect, format_table, format_verbose, site_json
     from usdtgen.trace.targets import gather_objects, split_list_arguments
 
     if not pids and not args:
         raise click.UsageError("name a program, library or file, or give -p PID")
     targets, patterns = split_list_arguments(args, bool(pids))
     objects, problems = gather_objects(targets, pids)
-    types = None
-    if types_file:
-        from usdtgen.provider import load_provider_file
-        try:
-            model, _ = load_provider_file(types_file)
-        except (ProviderError, OSError) as e:
-            raise InputError(str(e)) from None
-        types = provider_types(model)
+    types = _load_types(types_file)
     listing = collect(objects, patterns, types, quiet_when_empty=bool(pids),
                       with_fetchargs=verbose or as_json)
     for problem in problems + listing.problems:
@@ -220,15 +225,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     if len(targets) > 1:
         raise click.UsageError(f"one target at a time ({targets[0]}, {targets[1]}); "
                                "the others must be probe filters (provider:name)")
-    types = None
-    if types_file:
-        from usdtgen.provider import load_provider_file
-        from usdtgen.trace.listing import provider_types
-        try:
-            model, _ = load_provider_file(types_file)
-        except (ProviderError, OSError) as e:
-            raise InputError(str(e)) from None
-        types = provider_types(model)
+    types = _load_types(types_file)
     compiled = None
     string_args = frozenset()
     if printf is not None:
