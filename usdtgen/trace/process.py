@@ -24,6 +24,10 @@ class StoppedChild:
     program: str
     _release_fd: int
 
+    @property
+    def released(self) -> bool:
+        return self._release_fd < 0
+
     def release(self) -> None:
         """Let the child exec its program."""
         if self._release_fd >= 0:

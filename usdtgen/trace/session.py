@@ -71,10 +71,15 @@ class _Attached:
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
-    def add_sites(self, listed_sites, string_args, targets, warnings) -> int:
-        """Define and open events for sites not attached yet; returns how many were added."""
+    def add_sites(self, listed_sites, string_args, targets, warnings, stop=lambda: False) -> int:
+        """Define and open events for sites not attached yet; returns how many were added.
+
+        ``stop()`` is checked between sites, so a signal does not wait for hundreds of them.
+        """
         added = []
         for listed in listed_sites:
+            if stop():
+                break
             key = site_identity(listed)
             if key in self.seen_sites or listed.site.file_offset is None:
                 continue
@@ -113,12 +118,15 @@ class _Attached:
             totals[event_id] = totals.get(event_id, 0) + perf.hit_count(fd)
         return totals
 
-    def close(self) -> list[str]:
+    def disable(self) -> None:
         for fd in self.fds:
             try:
                 perf.disable(fd)
             except OSError:
                 pass
+
+    def close(self) -> list[str]:
+        self.disable()
         for ring in self.rings.values():
             ring.close()
         for fd in self.fds:
@@ -172,9 +180,9 @@ def _no_match_message(objects, patterns, where: str) -> str:
 class _Stop:
     """Signals turn into a flag the loop checks; the previous handlers come back at the end."""
 
-    def __init__(self, child: StoppedChild | None):
+    def __init__(self):
         self.requested = False
-        self.child = child
+        self.child: StoppedChild | None = None     # set once a -c child exists
         self.saved = {}
 
     def __enter__(self):
@@ -183,9 +191,10 @@ class _Stop:
         return self
 
     def _handle(self, signum, frame):
-        if self.child is not None and signum == signal.SIGINT and sys.stdin.isatty():
+        if self.child is not None and self.child.released and signum == signal.SIGINT \
+                and sys.stdin.isatty():
             return          # the terminal sent it to the child too: end when the child ends
-        if self.child is not None:
+        if self.child is not None and self.child.released:
             try:
                 os.kill(self.child.pid, signum)
             except ProcessLookupError:
@@ -205,13 +214,18 @@ def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResu
     one-line warnings as they happen. Raises TraceError for anything that stops the trace
     from starting.
     """
+    with _Stop() as stop:          # from here on a signal ends the trace, never the process
+        return _run(config, sink, warn, stop)
+
+
+def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
     root = tracefs.find_tracefs()
     tracefs.remove_stale_groups(root)
     child: StoppedChild | None = None
     warnings: list[str] = []
     summary = Summary()
     if config.command is not None:
-        child = start_stopped(config.command)
+        child = stop.child = start_stopped(config.command)
         objects = program_objects(child.program)
         watch_pid, inherit = child.pid, True
         where = f"{child.program} and its libraries"
@@ -246,13 +260,19 @@ def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResu
         else:
             targets = [(tid, cpu, inherit) for tid in thread_ids(watch_pid) for cpu in cpus]
         _raise_fd_limit(len(listing.sites) * len(targets))
-        attached.add_sites(listing.sites, config.string_args, targets, warnings)
+        attached.add_sites(listing.sites, config.string_args, targets, warnings,
+                           stop=lambda: stop.requested)
         for message in warnings:
             warn(message)
         warnings_shown = len(warnings)
+        if stop.requested:                       # a signal came while attaching
+            if child is not None:
+                child.kill()
+                exit_status = _exit_code(os.waitpid(child.pid, 0)[1])
+            return TraceResult(summary, exit_status, warnings)
         if child is not None:
             child.release()
-        exit_status = _loop(config, attached, summary, sink, child, watch_pid, targets, objects,
+        exit_status = _loop(config, attached, summary, sink, stop, child, watch_pid, targets,
                             warnings, warn, warnings_shown)
     except BaseException:
         if child is not None:
@@ -288,7 +308,7 @@ def _drain(attached: _Attached, summary: Summary, sink) -> None:
         sink(event)
 
 
-def _loop(config, attached, summary, sink, child, watch_pid, targets, objects, warnings, warn,
+def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warnings, warn,
           warnings_shown) -> int:
     deadline = time.monotonic() + config.duration if config.duration else None
     next_rescan = time.monotonic() + RESCAN_SECONDS
@@ -296,37 +316,37 @@ def _loop(config, attached, summary, sink, child, watch_pid, targets, objects, w
     for ring in attached.rings.values():
         poller.register(ring.fd, select.POLLIN)
     exit_status = 0
-    with _Stop(child) as stop:
-        while True:
-            try:
-                poller.poll(100)
-            except InterruptedError:
-                pass
-            _drain(attached, summary, sink)
-            if stop.requested:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                if child is not None:              # the trace is over: so is its command
-                    os.kill(child.pid, signal.SIGTERM)
-                    _, status = os.waitpid(child.pid, 0)
-                    exit_status = _exit_code(status)
-                break
-            if child is not None:
-                done, status = os.waitpid(child.pid, os.WNOHANG)
-                if done:
-                    exit_status = _exit_code(status)
-                    break
-            elif watch_pid is not None and not process_alive(watch_pid):
-                break
-            if watch_pid is not None and time.monotonic() >= next_rescan:
-                next_rescan = time.monotonic() + RESCAN_SECONDS
-                _rescan(config, attached, watch_pid, targets, warnings)
-                for ring in attached.rings.values():
-                    poller.register(ring.fd, select.POLLIN)
-                while warnings_shown < len(warnings):
-                    warn(warnings[warnings_shown])
-                    warnings_shown += 1
+    while True:
+        try:
+            poller.poll(100)
+        except InterruptedError:
+            pass
         _drain(attached, summary, sink)
+        if stop.requested:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            if child is not None:              # the trace is over: so is its command
+                os.kill(child.pid, signal.SIGTERM)
+                _, status = os.waitpid(child.pid, 0)
+                exit_status = _exit_code(status)
+            break
+        if child is not None:
+            done, status = os.waitpid(child.pid, os.WNOHANG)
+            if done:
+                exit_status = _exit_code(status)
+                break
+        elif watch_pid is not None and not process_alive(watch_pid):
+            break
+        if watch_pid is not None and time.monotonic() >= next_rescan:
+            next_rescan = time.monotonic() + RESCAN_SECONDS
+            _rescan(config, attached, watch_pid, targets, warnings)
+            for ring in attached.rings.values():
+                poller.register(ring.fd, select.POLLIN)
+            while warnings_shown < len(warnings):
+                warn(warnings[warnings_shown])
+                warnings_shown += 1
+    attached.disable()               # no hit after this point: counts and buffers agree
+    _drain(attached, summary, sink)
     # exact loss accounting: the kernel counts every hit, written to the buffer or not
     # (a PERF_RECORD_LOST record only comes when a later record finds room)
     summary.lost = sum(max(0, hits - attached.received.get(event_id, 0))
