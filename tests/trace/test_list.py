@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from conftest import compile_program, readelf_notes, require, require_tool, write_header
+from conftest import compile_program, readelf_notes, require, write_header
 
 LIBSTDCXX = Path("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")
 PYTHON311 = Path("/usr/bin/python3.11")
