@@ -239,7 +239,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
     config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
                          string_args, duration, pages)
-    stream = open(output, "w", buffering=1) if output else sys.stdout
+    stream = open(output, "w") if output else sys.stdout
     start = [None]
 
     def sink(event) -> None:

@@ -76,7 +76,9 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
         declared = listed.arg_names[i] if listed.arg_names else None
         arg_name = (declared[0] if declared and declared[0] else f"arg{i}")
         dtype = declared[1] if declared else None
-        want_string = is_string_type(dtype) or i in string_args
+        # a -f '%s' asks for a string at this position: only pointer-sized values can be one
+        want_string = is_string_type(dtype) or (i in string_args and spec.size == 8
+                                                and not spec.is_float)
         fetched = listed.fetchargs[i] if i < len(listed.fetchargs) else Unfetchable("not parsed")
         field = string_field = problem = None
         if isinstance(fetched, Unfetchable):

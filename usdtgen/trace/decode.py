@@ -34,51 +34,60 @@ def _data_loc(raw: bytes, offset: int) -> bytes:
     return raw[start:start + length].split(b"\0", 1)[0]
 
 
-def _number(raw: bytes, field, size: int, signed: bool):
-    code = _INT.get((field.size, signed))
-    if code is None:
-        return None
-    value = struct.unpack_from(code, raw, field.offset)[0]
-    if size < field.size:          # the note's size governs (e.g. a 4-byte value in %rax)
-        bits = 8 * size
-        value &= (1 << bits) - 1
-        if signed and value >> (bits - 1):
-            value -= 1 << bits
-    return value
-
-
 class Decoder:
-    """Decodes the samples of one site's event, with the field offsets looked up once."""
+    """Decodes the samples of one site's event, with the field layout compiled once: every
+    number is read by one precompiled struct, strings by their data_loc words."""
 
     def __init__(self, site: SiteEvent, event_format: EventFormat):
         self.site = site
         fields = event_format.fields
         self.comm = fields.get(COMM_FIELD)
-        self.plan = []
+        self._comms: dict[bytes, str] = {}
+        codes, self.plan = ["<"], []
+        position = 0
         for arg in site.args:
             value_field = fields.get(arg.field) if arg.field else None
             string_field = fields.get(arg.string_field) if arg.string_field else None
+            if value_field is None or (value_field.size, arg.signed and arg.kind != "float") \
+                    not in _INT:
+                self.plan.append((arg, None, None))
+                continue
+            signed = arg.signed and arg.kind != "float"
+            if value_field.offset > position:
+                codes.append(f"{value_field.offset - position}x")
+            codes.append(_INT[value_field.size, signed][1])
+            position = value_field.offset + value_field.size
             self.plan.append((arg, value_field, string_field))
+        self._numbers = struct.Struct("".join(codes))
 
     def decode(self, sample) -> Event:
         raw = sample.raw
+        numbers = iter(self._numbers.unpack_from(raw, 0)) if self._numbers.size else iter(())
         values = []
         for arg, value_field, string_field in self.plan:
             if value_field is None:
                 values.append(None)
                 continue
+            number = next(numbers)
+            if arg.size < value_field.size:       # the note's size governs
+                bits = 8 * arg.size
+                number &= (1 << bits) - 1
+                if arg.signed and arg.kind != "float" and number >> (bits - 1):
+                    number -= 1 << bits
             if arg.kind == "float":
-                bits = _number(raw, value_field, arg.size, False)
                 values.append(struct.unpack("<d" if arg.size == 8 else "<f",
-                                            bits.to_bytes(arg.size, "little"))[0]
-                              if bits is not None and arg.size in (4, 8) else None)
-                continue
-            number = _number(raw, value_field, arg.size, arg.signed)
-            if string_field is not None:
+                                            number.to_bytes(arg.size, "little"))[0]
+                              if arg.size in (4, 8) else None)
+            elif string_field is not None:
                 values.append(0 if number == 0 else           # 0: a NULL pointer
                               _data_loc(raw, string_field.offset).decode("utf-8", "replace"))
             else:
                 values.append(number)
-        comm = _data_loc(raw, self.comm.offset).decode("utf-8", "replace") if self.comm else ""
+        comm = ""
+        if self.comm is not None:
+            name = _data_loc(raw, self.comm.offset)
+            comm = self._comms.get(name)
+            if comm is None:
+                comm = self._comms[name] = name.decode("utf-8", "replace")
         return Event(sample.time, sample.pid, sample.tid, comm, self.site.provider,
                      self.site.probe, tuple(values), self.site)
