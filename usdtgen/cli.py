@@ -51,6 +51,8 @@ def main(ctx: click.Context) -> None:
     usdtgen -G -s myapp.d [-o myapp.o]     generate the object dtrace -G users link
     usdtgen compile --help                 every option of the two above
     usdtgen list ./app                     the probes of a program, library or process
+    usdtgen trace ./app                    print every probe hit, with its arguments
+    usdtgen python myapp.d                 a Python module firing the probes of myapp.d
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -112,6 +114,41 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
     _print_warnings(result.diagnostics)
     for note in result.notes:
         click.echo(f"usdtgen: warning: {note}", err=True)
+
+
+@main.command("python", context_settings={"help_option_names": ["--help"]})
+@click.argument("provider_file", metavar="FILE.d")
+@click.option("-o", "output", metavar="FILE.py",
+              help="Output module (default: FILE_probes.py in the current directory).")
+@click.option("--provider", "provider_name", metavar="NAME",
+              help="The provider to generate, when the file declares several.")
+@click.option("-C", "use_cpp", is_flag=True, help="Run the C preprocessor first.")
+@click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for -C.")
+@click.option("-D", "defines", multiple=True, metavar="NAME[=VALUE]", help="Macro for -C.")
+def python_command(provider_file, output, provider_name, use_cpp, includes, defines) -> None:
+    """Generate a Python module with one typed function per probe of FILE.d."""
+    from pathlib import Path
+
+    from usdtgen.compile import write_if_changed
+    from usdtgen.emit.py_stub import emit_python_module
+    from usdtgen.provider import load_provider_file
+    from usdtgen.provider.cpp import preprocess
+    from usdtgen.provider.parser import read_provider_source
+
+    try:
+        model, diagnostics = load_provider_file(provider_file, use_cpp, includes, defines)
+        source = preprocess(provider_file, includes, defines) if use_cpp else \
+            read_provider_source(provider_file)
+        stem = Path(provider_file).name.removesuffix(".d")
+        text = emit_python_module(model, provider_name, source, Path(provider_file).name)
+        write_if_changed(output or f"{stem}_probes.py", text.encode())
+    except ProviderError as e:
+        raise InputError(str(e)) from None
+    except (UsdtgenError, ValueError) as e:
+        raise InputError(f"usdtgen: error: {e}") from None
+    except OSError as e:
+        raise InputError(f"usdtgen: error: {e.filename or provider_file}: {e.strerror}") from None
+    _print_warnings(diagnostics)
 
 
 def _load_types(types_file: str | None) -> dict | None:
