@@ -12,7 +12,7 @@ import pytest
 from conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = sorted(ROOT.glob("docs/*.md")) + [ROOT / "README.md"]
+DOCS = sorted(ROOT.glob("docs/*.md")) + [ROOT / "README.md"] + sorted(ROOT.glob("examples/*/README.md"))
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
 # README's first block installs the package; the test suite already runs from an install.
 SKIP_COMMANDS = ("pip install",)
@@ -35,10 +35,10 @@ def repository_copy(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
 def test_documented_commands_run(doc, tmp_path):
     blocks = runnable_blocks(doc)
-    if doc.name != "README.md":
+    if doc.parent.name == "docs":
         assert blocks, f"{doc.name} has no runnable example"
     if any("aarch64-linux-gnu-gcc" in b for b in blocks):
         require_tool("aarch64-linux-gnu-gcc")
