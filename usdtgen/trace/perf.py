@@ -26,7 +26,6 @@ PERF_SAMPLE_RAW = 1 << 10
 SAMPLE_TYPE = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW
 
 # perf_event_attr flag bits
-FLAG_DISABLED = 1 << 0
 FLAG_INHERIT = 1 << 1
 FLAG_WATERMARK = 1 << 14
 FLAG_USE_CLOCKID = 1 << 25
@@ -68,13 +67,18 @@ def online_cpus() -> list[int]:
 
 
 def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False,
-                    wakeup_bytes: int = 1) -> int:
-    """A disabled perf event on tracepoint ``event_id`` for ``pid`` (-1: every process) on
+                    wakeup_bytes: int = 1, sampling: bool = True) -> int:
+    """An enabled perf event on tracepoint ``event_id`` for ``pid`` (-1: every process) on
     ``cpu``; returns its fd. The reader is woken once ``wakeup_bytes`` are waiting (it also
     polls with a timeout, so a low rate still shows promptly). Raises TraceError with the
     reason (permissions, no process)."""
-    flags = FLAG_DISABLED | FLAG_WATERMARK | FLAG_USE_CLOCKID | (FLAG_INHERIT if inherit else 0)
-    attr = _ATTR.pack(PERF_TYPE_TRACEPOINT, _ATTR.size, event_id, 1, SAMPLE_TYPE, 0, flags,
+    # enabled from the start: the kernel raises the probe's semaphore as soon as the event
+    # exists, and every hit from then on must at least be counted (see hit_count)
+    # A counting event (``sampling`` False) only counts hits: with cpu -1 it follows its
+    # task (and, with inherit, its new threads) on every CPU.
+    flags = FLAG_WATERMARK | FLAG_USE_CLOCKID | (FLAG_INHERIT if inherit else 0)
+    attr = _ATTR.pack(PERF_TYPE_TRACEPOINT, _ATTR.size, event_id, 1 if sampling else 0,
+                      SAMPLE_TYPE if sampling else 0, 0, flags,
                       wakeup_bytes,
                       0, 0, 0, 0, 0, 0, CLOCK_MONOTONIC, 0, 0, 0, 0, 0, 0, 0, 0)
     buffer = ctypes.create_string_buffer(attr, len(attr))

@@ -66,6 +66,7 @@ class _Attached:
         self.fds: list[int] = []
         self.fd_events: dict[int, int] = {}             # perf fd -> tracefs event id
         self.received: dict[int, int] = {}              # tracefs event id -> samples read
+        self.count_fds: dict[int, list[int]] = {}       # tracefs event id -> counting events
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
@@ -98,6 +99,13 @@ class _Attached:
             self.decoders[event_format.event_id] = Decoder(site_event, event_format)
             added.append(event_format.event_id)
         for event_id in added:
+            # Count first: the kernel raises the semaphore at the first event it gets, and a
+            # hit on a CPU whose sampling event is not open yet must still be counted.
+            for pid, inherit in dict.fromkeys((pid, inherit) for pid, _, inherit in targets):
+                if pid != -1:
+                    fd = perf.open_tracepoint(event_id, pid, -1, inherit, sampling=False)
+                    self.fds.append(fd)
+                    self.count_fds.setdefault(event_id, []).append(fd)
             for pid, cpu, inherit in targets:
                 fd = perf.open_tracepoint(event_id, pid, cpu, inherit,
                                           wakeup_bytes=self.buffer_pages * perf.PAGE_SIZE // 4)
@@ -108,14 +116,17 @@ class _Attached:
                     self.rings[cpu] = perf.RingBuffer(fd, self.buffer_pages)
                 else:
                     perf.set_output(fd, ring.fd)
-                perf.enable(fd)
         return len(added)
 
     def hits(self) -> dict[int, int]:
-        """tracefs event id -> times its probe fired for the traced processes so far."""
+        """tracefs event id -> times its probe fired for the traced processes so far (from
+        the counting events where there are some, else from the per-CPU events)."""
         totals: dict[int, int] = {}
+        for event_id, fds in self.count_fds.items():
+            totals[event_id] = sum(perf.hit_count(fd) for fd in fds)
         for fd, event_id in self.fd_events.items():
-            totals[event_id] = totals.get(event_id, 0) + perf.hit_count(fd)
+            if event_id not in self.count_fds:
+                totals[event_id] = totals.get(event_id, 0) + perf.hit_count(fd)
         return totals
 
     def disable(self) -> None:
@@ -133,6 +144,7 @@ class _Attached:
             os.close(fd)
         self.fds.clear()
         self.fd_events.clear()
+        self.count_fds.clear()
         self.rings.clear()
         return tracefs.remove_group(self.root, self.group)
 
