@@ -19,7 +19,7 @@ from usdtgen.cli import main
 try:
     from conftest import compile_program, readelf_notes, require_tool
 except ImportError:  # tests/ laid out as a package
-    from tests.conftest import compile_program, readelf_notes, require_tool
+    from conftest import compile_program, readelf_notes, require_tool
 
 MYAPP_D = """\
 /* A provider as applications ship them. */

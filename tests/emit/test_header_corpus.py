@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from tests.conftest import require_tool
+from conftest import require_tool
 from usdtgen.emit.header import TYPE_NOTE_OWNER, emit_header
 from usdtgen.provider import load_provider_file
 

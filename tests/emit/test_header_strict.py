@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import readelf_notes, require_tool, write_header
+from conftest import readelf_notes, require_tool, write_header
 
 PROVIDER = """
 struct pair { long a; long b; };

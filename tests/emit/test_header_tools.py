@@ -21,7 +21,7 @@ try:
     from conftest import (compile_program, ensure_tracefs, readelf_notes, require, require_tool,
                           write_header)
 except ImportError:  # tests/ laid out as a package
-    from tests.conftest import (compile_program, ensure_tracefs, readelf_notes, require,
+    from conftest import (compile_program, ensure_tracefs, readelf_notes, require,
                                 require_tool, write_header)
 
 PROVIDER = """\

@@ -84,5 +84,5 @@ def emit_python_module(model: ProviderFile, provider_name: str | None, source_te
               "        return provider()[name]",
               '    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")', "", "",
               "def __dir__():",
-              "    return sorted(list(globals()) + list(PROBES))", ""]
+              "    return sorted(set(globals()) | set(PROBES))", ""]
     return "\n".join(lines)

@@ -111,8 +111,9 @@ def build_object(provider: Provider, machine: int = EM_X86_64) -> BuiltObject:
     stub = STUB_SIZE[machine]
     symbols = [DynamicSymbol(p.symbol, ".text", i * stub, stub, STT_FUNC) for i, p in enumerate(probes)]
     symbols += [DynamicSymbol(p.semaphore, ".probes", i * 2, 2) for i, p in enumerate(probes)]
-    definition = repr((provider.name, [(p.name, [(a.name, a.d_type) for a in p.args])
-                                       for p in probes], machine)).encode()
+    definition = repr((provider.name, [(p.name, [(a.name, a.d_type, a.c_type, a.size, a.signed)
+                                                 for a in p.args]) for p in probes],
+                       machine)).encode()
     build_id = _note(b"GNU", 3, hashlib.sha1(definition).digest())
     text = [AllocSection(".text", max(1, len(probes)) * stub, flags=SHF_ALLOC | SHF_EXECINSTR,
                          align=16),

@@ -79,10 +79,13 @@ def _converter(arg: StubArg) -> str:
 
 
 def _to_c_string(value):
-    if value.__class__ is str:
+    """What a ``char *`` parameter takes: str (UTF-8), bytes, None (NULL) or an address."""
+    if isinstance(value, str):
         return value.encode("utf-8")
+    if value is None:
+        return _cffi().NULL
     if isinstance(value, int) and not isinstance(value, bool):
-        return _ffi.cast("char *", value)
+        return _cffi().cast("char *", value)
     return value
 
 
@@ -140,11 +143,14 @@ def _set_cell(function, name: str, value) -> None:
 
 def _write_object(image: bytes, provider: str):
     """An fd and path to load the object from: a memfd, else a private file (unlinked once
-    loaded). Returns (fd, path, file_to_unlink or None)."""
+    loaded). Returns (fd, path, folder_to_remove or None).
+
+    The memfd is loaded as /proc/PID/fd/N, not /proc/self/fd/N: debuggers read the path the
+    process mapped, and in their own process "self" is someone else."""
     try:
         fd = os.memfd_create(f"usdtgen-{provider}", os.MFD_CLOEXEC)
         os.write(fd, image)
-        return fd, f"/proc/self/fd/{fd}", None
+        return fd, f"/proc/{os.getpid()}/fd/{fd}", None
     except (AttributeError, OSError):
         pass
     for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm", tempfile.gettempdir()):
@@ -263,23 +269,27 @@ class _Loaded:
     """A loaded object: the cffi library, its fd and the probes bound to it."""
 
     def __init__(self, built: BuiltObject, probes: dict):
-        ffi = _cffi()
-        self.fd, self.path, folder = _write_object(built.image, built.provider)
-        try:
-            self.lib = ffi.dlopen(self.path)
-        finally:
-            if folder is not None:               # loaded (or failed): the file can go
-                os.unlink(self.path)
-                os.rmdir(folder)
-        self.functions = []
+        import cffi
+
+        # one FFI per loaded object: a provider redefined later may declare other types
+        ffi = self.ffi = cffi.FFI()
         declarations = []
         for stub in built.probes:
             params = ", ".join(a.c_type for a in stub.args) or "void"
             declarations.append(f"void {stub.symbol}({params});")
             declarations.append(f"extern uint16_t {stub.semaphore};")
-        with _ffi_lock:
-            ffi.cdef("\n".join(d for d in declarations if d not in _declared))
-            _declared.update(declarations)
+        ffi.cdef("\n".join(declarations))
+        self.fd, self.path, folder = _write_object(built.image, built.provider)
+        try:
+            self.lib = ffi.dlopen(self.path)
+        except OSError as e:
+            os.close(self.fd)
+            raise UsdtgenError(f"cannot load the probes of provider {built.provider}: {e}") from None
+        finally:
+            if folder is not None:               # loaded (or failed): the file can go
+                os.unlink(self.path)
+                os.rmdir(folder)
+        self.functions = []
         for stub in built.probes:
             function = probes[stub.name][1]
             semaphore_address = int(ffi.cast("uintptr_t", ffi.addressof(self.lib, stub.semaphore)))
@@ -295,8 +305,5 @@ class _Loaded:
             _set_cell(function, "_sem", _NEVER)
             function.enabled = _NEVER
             _set_cell(function, "_stub", None)
-        _cffi().dlclose(self.lib)
+        self.ffi.dlclose(self.lib)
         self._finalizer()
-
-
-_declared: set[str] = set()
