@@ -114,13 +114,12 @@ def _canonical_scalar_cached(words: tuple[str, ...], first_index: int) -> str:
     return core
 
 
-def parse_declaration(tokens: list[tuple[str, str]], typedefs: dict[str, CType]) -> tuple[str | None, CType, list[str]]:
+def parse_declaration(tokens: list[tuple[str, str]], typedefs: dict[str, CType]) -> tuple[str | None, CType]:
     """Read ``[qualifiers] base-type [*...] [name] [[N]]`` from (kind, text) tokens.
 
-    Returns (name or None, type, notes); notes name what is unknown (an undeclared type name).
+    Returns (name or None, type); an undeclared type name gives kind "unknown".
     Raises DeclError for token runs that are not a declaration.
     """
-    notes: list[str] = []
     const = False
     scalar_words: list[str] = []
     scalar_first = -1
@@ -205,7 +204,6 @@ def parse_declaration(tokens: list[tuple[str, str]], typedefs: dict[str, CType])
     else:
         spelling, d_spelling = base_name, ""
         kind, size, signed = "unknown", None, None
-        notes.append(base_name)
 
     if const:
         spelling = "const " + spelling
@@ -222,5 +220,5 @@ def parse_declaration(tokens: list[tuple[str, str]], typedefs: dict[str, CType])
     if kind == "void" and pointers == 0 and name is not None:
         raise DeclError(f"parameter '{name}' has type void", 0)
     return name, CType(spelling=spelling, kind=kind, size=size, signed=signed,
-                       pointers=pointers, d_spelling=d_spelling), notes
+                       pointers=pointers, d_spelling=d_spelling)
 

@@ -263,7 +263,7 @@ class _Builder:
                           signed=True if kw == "enum" else None)
         else:
             try:
-                _, base, unknown = parse_declaration(self._decl_tokens(type_parts), self.typedefs)
+                _, base = parse_declaration(self._decl_tokens(type_parts), self.typedefs)
             except DeclError as e:
                 bad = type_parts[e.index] if e.index < len(type_parts) else first
                 self.error(self._first_token(bad), f"typedef {name_tok.value}: {e}", e.hint)
@@ -279,7 +279,7 @@ class _Builder:
     def build_param(self, node: Tree, probe_name: str) -> Arg | None:
         tokens = node.children
         try:
-            name, ctype, unknown = parse_declaration(self._decl_tokens(tokens), self.typedefs)
+            name, ctype = parse_declaration(self._decl_tokens(tokens), self.typedefs)
         except DeclError as e:
             bad = tokens[e.index] if e.index < len(tokens) else tokens[0]
             self.error(self._first_token(bad), f"probe '{probe_name}': {e}",
@@ -306,8 +306,6 @@ class _Builder:
         name_tok, params, mapped = node.children
         args = self.build_params(params, name_tok.value)
         mapped_args = self.build_params(mapped, name_tok.value) if mapped is not None else None
-        if mapped is None and any(isinstance(c, Token) and c.type == "COLON" for c in node.children):
-            mapped_args = ()
         return Probe(name_tok.value, args, self.loc(name_tok), mapped_args)
 
     # -- directives ------------------------------------------------------------------------
