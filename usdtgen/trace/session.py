@@ -59,8 +59,9 @@ class TraceResult:
 class _Attached:
     """The kernel state of one trace, released by close() in every case."""
 
-    def __init__(self, root):
+    def __init__(self, root, buffer_pages: int):
         self.root = root
+        self.buffer_pages = buffer_pages                # per CPU ring
         self.group = tracefs.new_group_name()
         self.event_count = 0
         self.fds: list[int] = []
@@ -249,8 +250,7 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
         objects = [resolve_program(config.target)]
         watch_pid, inherit = None, False
         where = objects[0].path
-    attached = _Attached(root)
-    attached.buffer_pages = config.buffer_pages
+    attached = _Attached(root, config.buffer_pages)
     exit_status = 0
     try:
         listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
