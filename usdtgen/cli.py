@@ -34,14 +34,35 @@ class _MainGroup(click.Group):
     """Routes ``usdtgen -h ...`` (anything that is not a subcommand) to the compiler."""
 
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "--version"):
+        if args and args[0] not in self.commands and args[0] not in _GROUP_OPTIONS:
             args = ["compile"] + list(args)
         return super().parse_args(ctx, args)
+
+
+# options of the group itself; anything else that is not a subcommand goes to the compiler
+_GROUP_OPTIONS = ("--help", "--version", "--cmake-dir", "--make-include")
+
+
+def _print_data_path(relative: str):
+    """Callback of an eager flag that prints where a build-system file ships, then exits."""
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if not value or ctx.resilient_parsing:
+            return
+        from pathlib import Path
+        click.echo(Path(__file__).resolve().parent / relative)
+        ctx.exit()
+    return callback
 
 
 @click.group(cls=_MainGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, "--version", prog_name="usdtgen")
+@click.option("--cmake-dir", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_data_path("cmake"),
+              help="Print the folder of usdtgenConfig.cmake (for -Dusdtgen_DIR=...), exit.")
+@click.option("--make-include", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_data_path("make/usdtgen.mk"),
+              help="Print the path of usdtgen.mk, the %.h: %.d rule for make, exit.")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """USDT probes for Linux.
@@ -53,6 +74,10 @@ def main(ctx: click.Context) -> None:
     usdtgen list ./app                     the probes of a program, library or process
     usdtgen trace ./app                    print every probe hit, with its arguments
     usdtgen python myapp.d                 a Python module firing the probes of myapp.d
+
+    \b
+    Build systems: find_package(usdtgen) in CMake (usdtgen --cmake-dir),
+    include $(shell usdtgen --make-include) in a Makefile.
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -78,9 +103,13 @@ class _DtraceCommand(click.Command):
               help="dtrace options: accepted and ignored. So are -32, -64, -fPIC.")
 @click.option("--strict", is_flag=True,
               help="Warnings are errors; the header type-checks probe arguments.")
+@click.option("--depfile", metavar="FILE",
+              help="Also write the output's make-style dependencies to FILE: the provider "
+                   "file and, with -C, every file the preprocessor read (for make, Ninja, "
+                   "CMake's DEPFILE).")
 @click.argument("files", nargs=-1, type=click.Path())
 def compile_command(header, object_, script, output, use_cpp, includes, defines, undefines,
-                    keep, dtrace_options, strict, files) -> None:
+                    keep, dtrace_options, strict, depfile, files) -> None:
     """Compile a D provider file into a header (-h) or an object (-G), as dtrace does.
 
     FILES: the provider file when -s is not given; with -G, the program's object
@@ -101,7 +130,7 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
     if header and objects:
         raise click.UsageError(f"-h takes no object files ({objects[0]})")
     options = CompileOptions(script, "header" if header else "object", output, use_cpp,
-                             includes, defines, undefines, strict, objects)
+                             includes, defines, undefines, strict, objects, depfile)
     try:
         result = compile_provider(options)
     except ProviderError as e:

@@ -1,12 +1,16 @@
 """The ``dtrace -h`` / ``dtrace -G`` job: a provider file in, a header or an object file out.
 
 Drop-in for the command line build systems give systemtap's dtrace script: same default
-output names, outputs written atomically and only when their content changes.
+output names, outputs written atomically and only when their content changes. With a depfile
+(``--depfile FILE``) it also writes the make-style dependencies of the output: the provider file
+and, with -C, every file the C preprocessor read, for make, Ninja and CMake.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import platform
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,7 @@ from usdtgen.emit.elf_object import emit_probes_object
 from usdtgen.emit.header import emit_header
 from usdtgen.errors import Diagnostic, ElfError, UsdtgenError
 from usdtgen.provider import load_provider_file
+from usdtgen.provider.cpp import preprocess
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,7 @@ class CompileOptions:
     undefines: tuple[str, ...] = ()
     strict: bool = False
     object_files: tuple[str, ...] = ()
+    depfile: str | None = None      # also write "output: provider included-files..." here
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,7 @@ class CompileResult:
     written: bool                   # False when the file already held the same content
     diagnostics: tuple[Diagnostic, ...]
     notes: tuple[str, ...] = ()     # warnings that are not about the provider file
+    dependencies: tuple[str, ...] = ()  # what the depfile lists (when one was asked for)
 
 
 def default_output(provider_path: str, mode: str) -> str:
@@ -111,6 +118,52 @@ def object_machine(object_files: tuple[str, ...], notes: list[str]) -> int:
     return MACHINES[host]
 
 
+# cpp line markers: '# 12 "file" 1 3' (GNU form) or '#line 12 "file"'
+_LINE_MARKER = re.compile(r'^#(?:line)? *\d+ +"((?:[^"\\]|\\.)*)"', re.MULTILINE)
+
+
+def preprocessor_inputs(text: str) -> list[str]:
+    """The files named by the line markers of preprocessed ``text``, in first-seen order.
+
+    cpp's pseudo-files (``<built-in>``, ``<command-line>``) are left out.
+    """
+    seen: dict[str, None] = {}
+    for match in _LINE_MARKER.finditer(text):
+        name = match[1]
+        if "\\" in name:      # cpp escapes \ and " and writes odd bytes as octal
+            name = os.fsdecode(codecs.escape_decode(os.fsencode(name))[0])
+        if not (name.startswith("<") and name.endswith(">")):
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def _make_escape(path: str) -> str:
+    """A path as make (and Ninja, and CMake's depfile reader) read it in a rule."""
+    return path.replace("$", "$$").replace("#", "\\#").replace(" ", "\\ ")
+
+
+def depfile_text(output: str, dependencies: list[str] | tuple[str, ...]) -> str:
+    """``output: dependencies...``, then an empty rule per included file (as ``gcc -MP``), so
+    make does not stop when one of them is deleted or renamed."""
+    lines = [" \\\n  ".join([_make_escape(output) + ":"] +
+                              [_make_escape(d) for d in dependencies])]
+    lines += [_make_escape(d) + ":" for d in dependencies[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def provider_dependencies(options: CompileOptions) -> list[str]:
+    """The files the output depends on: the provider file, then (with -C) what cpp read."""
+    dependencies = [options.provider_path]
+    if options.use_cpp:
+        text = preprocess(options.provider_path, options.includes, options.defines,
+                          options.undefines)
+        for name in preprocessor_inputs(text):
+            if name not in dependencies and \
+                    os.path.normpath(name) != os.path.normpath(options.provider_path):
+                dependencies.append(name)
+    return dependencies
+
+
 def compile_provider(options: CompileOptions) -> CompileResult:
     """Run the job. Raises ProviderError, PreprocessorError, ElfError or OSError."""
     model, diagnostics = load_provider_file(options.provider_path, options.use_cpp,
@@ -129,5 +182,10 @@ def compile_provider(options: CompileOptions) -> CompileResult:
         content = emit_probes_object(model, machine)
     else:
         raise UsdtgenError(f"unknown mode {options.mode!r}")
+    dependencies: list[str] = []
+    if options.depfile:
+        dependencies = provider_dependencies(options)
     written = write_if_changed(output, content)
-    return CompileResult(output, written, tuple(diagnostics), tuple(notes))
+    if options.depfile:
+        write_if_changed(options.depfile, depfile_text(output, dependencies).encode())
+    return CompileResult(output, written, tuple(diagnostics), tuple(notes), tuple(dependencies))
