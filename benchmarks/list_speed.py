@@ -59,7 +59,7 @@ PHASES = [
     ("imports done inside the command", "<frozen importlib._bootstrap>", "_find_and_load"),
     ("read_probes (ELF headers, notes)", "usdtgen/elf/notes.py", "read_probes"),
     ("parse_args (argument strings, cache misses)", "usdtgen/elf/argspec.py", "parse_args"),
-    ("  of which building the lark parser", "usdtgen/elf/argspec.py", "_parser"),
+    ("  of which building the lark parser", "usdtgen/grammar.py", "load_grammar"),
     ("  of which Lark.parse", "lark/lark.py", "parse"),
     ("  of which the tree transformer", "lark/visitors.py", "transform"),
     ("symbol_addresses (whole symbol tables)", "usdtgen/elf/symbols.py", "symbol_addresses"),
@@ -235,9 +235,9 @@ def profile_list(path: str) -> tuple[float, pstats.Stats]:
     argument parser's caches are emptied first; the first call in the process also includes
     the modules the command imports lazily."""
     import usdtgen.cli
-    from usdtgen.elf import argspec
+    from usdtgen.elf import argspec, argspec_parse
     argspec.parse_args.cache_clear()
-    argspec._parser.cache_clear()
+    argspec_parse.parse_one.cache_clear()
     prof = cProfile.Profile()
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):

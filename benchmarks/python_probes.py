@@ -246,7 +246,7 @@ def part_disabled(number: int, repeats: int) -> None:
           f"(best/best {r_best:.2f}x; net of timeit's loop {r_net:.2f}x, {verdict(r_net)})")
     print()
 
-    print(f"2. reading the semaphore vs a plain instance attribute (obj.flag = False), same "
+    print("2. reading the semaphore vs a plain instance attribute (obj.flag = False), same "
           "rounds")
     rows, ratios2 = compare_rows(times, pairs2, "pass")
     print(table(headers, rows))

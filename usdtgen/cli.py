@@ -299,7 +299,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         try:
             compiled = compile_format(printf)
         except FormatError as e:
-            raise click.BadParameter(str(e), param_hint="-f") from None
+            raise click.UsageError(str(e)) from None
         string_args = frozenset(compiled.string_arguments)
     from usdtgen.trace.session import default_buffer_pages
     pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()

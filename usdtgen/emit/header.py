@@ -54,7 +54,10 @@ template <> struct __usdtgen_signed<signed char> { static const bool value = tru
 template <> struct __usdtgen_signed<short> { static const bool value = true; };
 template <> struct __usdtgen_signed<int> { static const bool value = true; };
 template <> struct __usdtgen_signed<long> { static const bool value = true; };
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wlong-long"
 template <> struct __usdtgen_signed<long long> { static const bool value = true; };
+#pragma GCC diagnostic pop
 template <> struct __usdtgen_signed<char> { static const bool value = static_cast<char>(-1) < 1; };
 template <> struct __usdtgen_signed<wchar_t> {
   static const bool value = static_cast<wchar_t>(-1) < 1; };

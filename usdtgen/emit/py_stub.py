@@ -9,12 +9,6 @@ from __future__ import annotations
 from usdtgen import __version__
 from usdtgen.provider.model import Provider, ProviderFile, format_declaration, is_string_type
 
-_KEYWORDS = {"False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-             "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
-             "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
-             "raise", "return", "try", "while", "with", "yield"}
-
-
 def _annotation(ctype) -> str:
     if is_string_type(ctype.d_name):
         return "str | bytes | None"
@@ -26,8 +20,8 @@ def _annotation(ctype) -> str:
 
 
 def _parameter_names(probe) -> list[str]:
-    names = [a.name if a.name and a.name.isidentifier() and a.name not in _KEYWORDS
-             else f"arg{i}" for i, a in enumerate(probe.args)]
+    from usdtgen.runtime.provider import python_parameter     # the runtime's own names
+    names = [python_parameter(a.name, i) for i, a in enumerate(probe.args)]
     return names if len(set(names)) == len(names) else [f"arg{i}" for i in range(len(names))]
 
 

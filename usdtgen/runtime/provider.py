@@ -10,6 +10,7 @@ first instruction is the probe site.
 from __future__ import annotations
 
 import ctypes
+import keyword
 import os
 import platform
 import tempfile
@@ -104,7 +105,7 @@ def _cffi():
 
 def _make_probe(provider: str, name: str, args: tuple[StubArg, ...]):
     """A function with the probe's parameters; its cells hold the semaphore and the stub."""
-    params = [a.name if a.name.isidentifier() else f"arg{i}" for i, a in enumerate(args)]
+    params = [python_parameter(a.name, i) for i, a in enumerate(args)]
     if len(set(params)) != len(params):
         params = [f"arg{i}" for i in range(len(args))]
     call_args = ", ".join(_converter(a).format(p=p) for a, p in zip(args, params))
@@ -130,6 +131,15 @@ def _make_probe(provider: str, name: str, args: tuple[StubArg, ...]):
     probe.provider = provider
     probe.signature = signature
     return probe
+
+
+def python_parameter(name: str | None, index: int) -> str:
+    """A probe argument's name as a Python parameter: ``arg<index>`` when the .d gives none,
+    or one Python cannot take (a keyword such as ``from``, or a leading ``_``, which could
+    shadow the probe function's own variables)."""
+    if not name or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+        return f"arg{index}"
+    return name
 
 
 def _annotation(arg: StubArg):
@@ -258,7 +268,7 @@ class Provider:
 
     @property
     def path(self) -> str | None:
-        """Where the loaded object is, as the process maps it (/proc/self/fd/N, or a file)."""
+        """Where the loaded object is, as the process maps it (/proc/PID/fd/N, or a file)."""
         return self._loaded.path if self._loaded else None
 
     def __getitem__(self, name: str):

@@ -79,8 +79,16 @@ def process_objects(pid: int) -> list[ElfObject]:
         key = (mapping.device, mapping.inode, mapping.path)
         if key not in chosen or (mapping.offset == 0 and chosen[key].offset != 0):
             chosen[key] = mapping
-    return [ElfObject(m.path, f"/proc/{pid}/map_files/{m.start:x}-{m.end:x}", pid)
-            for m in chosen.values()]
+    return [ElfObject(m.path, _mapped_file(pid, m), pid) for m in chosen.values()]
+
+
+def _mapped_file(pid: int, mapping: Mapping) -> str:
+    """How to open a mapped file: /proc/PID/map_files/START-END reaches deleted and memfd
+    objects but needs CAP_SYS_ADMIN; without it, the path in the process's root."""
+    map_file = f"/proc/{pid}/map_files/{mapping.start:x}-{mapping.end:x}"
+    if os.geteuid() == 0 or mapping.path.endswith(" (deleted)"):
+        return map_file
+    return f"/proc/{pid}/root{mapping.path}"
 
 
 def split_list_arguments(args: tuple[str, ...] | list[str], have_pids: bool) -> tuple[list[str], list[str]]:

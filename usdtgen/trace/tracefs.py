@@ -28,18 +28,24 @@ def find_tracefs(mount: bool = True) -> Path:
 
     Raises TraceError naming what is missing (permissions, tracefs, uprobe support).
     """
+    def has_uprobes(root: Path) -> bool:
+        try:
+            return (root / "uprobe_events").exists()
+        except OSError:                 # tracefs is mode 0700: not ours to look at
+            return False
+
     for root in TRACEFS_MOUNTS:
-        if (root / "uprobe_events").exists():
+        if has_uprobes(root):
             return root
     if mount and os.geteuid() == 0 and TRACEFS_MOUNTS[0].is_dir():
         subprocess.run(["mount", "-t", "tracefs", "nodev", str(TRACEFS_MOUNTS[0])],
                        capture_output=True)
-        if (TRACEFS_MOUNTS[0] / "uprobe_events").exists():
+        if has_uprobes(TRACEFS_MOUNTS[0]):
             return TRACEFS_MOUNTS[0]
     if os.geteuid() != 0:
         raise TraceError("tracing needs root (or CAP_PERFMON and CAP_SYS_ADMIN with tracefs "
                          "mounted and writable): run usdtgen trace with sudo")
-    if TRACEFS_MOUNTS[0].is_dir() and any(TRACEFS_MOUNTS[0].iterdir()):
+    if TRACEFS_MOUNTS[0].is_dir() and any(TRACEFS_MOUNTS[0].iterdir()):  # root here
         raise TraceError("this kernel has no uprobe events (CONFIG_UPROBE_EVENTS is off): "
                          f"{TRACEFS_MOUNTS[0]}/uprobe_events is missing")
     raise TraceError(f"tracefs is not mounted and could not be mounted on {TRACEFS_MOUNTS[0]}")
@@ -143,13 +149,13 @@ def remove_stale_groups(root: Path) -> list[str]:
 
 
 def _process_alive(pid: int) -> bool:
+    """Running, that is: a killed tracer not yet reaped (a zombie) holds no events."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
         return False
-    except PermissionError:
-        return True
-    return True
+    return state not in ("Z", "X")
 
 
 # -- event ids and record formats ------------------------------------------------------------
