@@ -435,14 +435,6 @@ def assert_disabled_again(lines: Lines, after: int) -> None:
     assert tail == ["E=0"] * 4, f"the semaphore is still raised: {tail}"
 
 
-def needs_printf():
-    """``-f`` needs usdtgen.trace.printf (written separately)."""
-    try:
-        import usdtgen.trace.printf  # noqa: F401
-    except ModuleNotFoundError as e:
-        pytest.skip(f"-f needs the module usdtgen.trace.printf, which is missing ({e})")
-
-
 # -- 1. every event, every value, the child's exit status -----------------------------------------
 def test_json_every_event_and_value(app):
     ensure_tracefs()
@@ -744,7 +736,6 @@ def test_python_imports_match_bpftrace(tmp_path):
     ensure_tracefs()
     require(PYTHON311.exists(), f"{PYTHON311} (Debian's, with USDT probes) is not installed")
     bpftrace = require_tool("bpftrace")
-    needs_printf()
     result = trace("-c", f'{PYTHON311} -c "{IMPORTS}"', "python:import__find__load__start",
                    "-f", r"%s\n")
     assert result.returncode == 0, result.stderr
@@ -797,7 +788,6 @@ def test_errors_are_one_line(app, tmp_path):
 # -- 10. -f ------------------------------------------------------------------------------------
 def test_printf_format(app):
     ensure_tracefs()
-    needs_printf()
     result = trace("-c", f"{app} requests 3", "myapp:request", "-f", r"id=%d path=%s\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "id=1 path=/r/1/2\nid=2 path=/r/2/4\nid=3 path=/r/3/6\n"
