@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +117,61 @@ def parse_stapsdt_notes(text: str) -> list[Note]:
             notes.append(Note(args=_ARG_SPLIT.split(args_text) if args_text else [], **current))
             current = {}
     return notes
+
+
+# -- tracers the tests start ------------------------------------------------------------------
+
+def _usdtgen_executable() -> str | None:
+    beside = Path(sys.executable).with_name("usdtgen")
+    return str(beside) if beside.exists() else shutil.which("usdtgen")
+
+
+USDTGEN = _usdtgen_executable()
+GROUP_LINE = re.compile(r"^[pr]:(usdtgen_(\d+)_\d+)/")   # a uprobe_events line of a usdtgen group
+OUR_TRACERS: set[int] = set()       # pids of every tracer the running test started
+
+
+def usdtgen_event_lines() -> list[str]:
+    """The uprobe_events lines that belong to usdtgen groups."""
+    try:
+        text = (TRACEFS / "uprobe_events").read_text()
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if GROUP_LINE.match(line)]
+
+
+class Processes:
+    """Processes a test starts; ``with Processes() as procs:`` stops and reaps them all, the
+    tracers first with SIGTERM (a tracer removes its events then), anything left with SIGKILL."""
+
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for proc in reversed(self.procs):
+            if proc.poll() is None and proc.pid in OUR_TRACERS:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+            if proc.poll() is None:
+                proc.kill()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            for stream in (proc.stdout, proc.stderr, proc.stdin):
+                if stream:
+                    stream.close()
+
+    def start(self, cmd, *, tracer: bool = False, **kwargs) -> subprocess.Popen:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        proc = subprocess.Popen([str(c) for c in cmd], **kwargs)
+        self.procs.append(proc)
+        if tracer:
+            OUR_TRACERS.add(proc.pid)
+        return proc

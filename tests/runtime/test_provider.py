@@ -25,7 +25,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -34,18 +33,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import TRACEFS, ensure_tracefs, require, require_tool
+import conftest
+from conftest import GROUP_LINE, OUR_TRACERS, USDTGEN, ensure_tracefs, require, \
+    require_tool, usdtgen_event_lines
 
 import usdtgen
 from usdtgen.runtime.provider import ProbeDefinitionError, Provider, Semaphore
 
 
-def _usdtgen() -> str | None:
-    beside = Path(sys.executable).with_name("usdtgen")
-    return str(beside) if beside.exists() else shutil.which("usdtgen")
-
-
-USDTGEN = _usdtgen()
 # the firing programs import the usdtgen this process tests, wherever it is installed
 PACKAGE_ROOT = str(Path(usdtgen.__file__).resolve().parent.parent)
 
@@ -248,26 +243,14 @@ def fire_py(tmp_path) -> Path:
 
 
 # -- uprobe_events bookkeeping ------------------------------------------------------------------------
-_GROUP_LINE = re.compile(r"^[pr]:(usdtgen_(\d+)_\d+)/")
-_OUR_TRACERS: set[int] = set()
-
-
-def usdtgen_event_lines() -> list[str]:
-    try:
-        text = (TRACEFS / "uprobe_events").read_text()
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if _GROUP_LINE.match(line)]
-
-
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
     """After each test: no uprobe event of a tracer this test started is left behind."""
-    _OUR_TRACERS.clear()
+    OUR_TRACERS.clear()
     yield
     left = [line for line in usdtgen_event_lines()
-            if int(_GROUP_LINE.match(line)[2]) in _OUR_TRACERS]
-    _OUR_TRACERS.clear()
+            if int(GROUP_LINE.match(line)[2]) in OUR_TRACERS]
+    OUR_TRACERS.clear()
     assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
 
 
@@ -318,40 +301,8 @@ class Lines:
             return [line for line in self.lines if line is not None]
 
 
-class Processes:
-    """``with Processes() as procs:`` ends (tracers with SIGTERM first) and reaps them all."""
-
-    def __init__(self):
-        self.procs: list[subprocess.Popen] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for proc in reversed(self.procs):
-            if proc.poll() is None and proc.pid in _OUR_TRACERS:
-                proc.terminate()               # a tracer removes its events on SIGTERM
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            for stream in (proc.stdout, proc.stderr, proc.stdin):
-                if stream:
-                    stream.close()
-
-    def start(self, cmd, *, tracer: bool = False, **kwargs) -> subprocess.Popen:
-        kwargs.setdefault("stdin", subprocess.DEVNULL)
-        proc = subprocess.Popen([str(c) for c in cmd], **kwargs)
-        self.procs.append(proc)
-        if tracer:
-            _OUR_TRACERS.add(proc.pid)
-        return proc
+class Processes(conftest.Processes):
+    """Processes a test starts: firing scripts and tracers."""
 
     def fire(self, fire_py: Path, mode: str, *args, env=None) -> tuple[subprocess.Popen, Lines]:
         env = dict(os.environ if env is None else env)

@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,18 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TRACEFS, compile_program, ensure_tracefs, require, require_tool, \
-    write_header
+import conftest
+from conftest import GROUP_LINE, OUR_TRACERS, TRACEFS, USDTGEN, compile_program, \
+    ensure_tracefs, require, require_tool, usdtgen_event_lines, write_header
 
 PYTHON311 = Path("/usr/bin/python3.11")
 
-
-def _usdtgen() -> str | None:
-    beside = Path(sys.executable).with_name("usdtgen")
-    return str(beside) if beside.exists() else shutil.which("usdtgen")
-
-
-USDTGEN = _usdtgen()
 
 # -- the traced program ------------------------------------------------------------------------
 APP_D = """\
@@ -237,21 +229,9 @@ def app(tmp_path_factory) -> Path:
 
 
 # -- uprobe_events bookkeeping ------------------------------------------------------------------
-_GROUP_LINE = re.compile(r"^[pr]:(usdtgen_(\d+)_\d+)/")
-_OUR_TRACERS: set[int] = set()       # pids of every tracer the running test started
-
-
-def usdtgen_lines() -> list[str]:
-    try:
-        text = (TRACEFS / "uprobe_events").read_text()
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if _GROUP_LINE.match(line)]
-
-
 def lines_of(pid: int) -> list[str]:
     """The uprobe_events lines of tracer ``pid``'s groups (usdtgen_<pid>_<n>)."""
-    return [line for line in usdtgen_lines() if _GROUP_LINE.match(line)[2] == str(pid)]
+    return [line for line in usdtgen_event_lines() if GROUP_LINE.match(line)[2] == str(pid)]
 
 
 def _alive(pid: int) -> bool:
@@ -268,17 +248,17 @@ def _alive(pid: int) -> bool:
 def no_uprobe_events_left():
     """After each test: no usdtgen_ group line of a tracer this test started, and no new line
     of a dead tracer (groups of other live tracers, e.g. parallel sessions, are left alone)."""
-    before = set(usdtgen_lines())
-    _OUR_TRACERS.clear()
+    before = set(usdtgen_event_lines())
+    OUR_TRACERS.clear()
     yield
     left = []
-    for line in usdtgen_lines():
-        pid = int(_GROUP_LINE.match(line)[2])
-        if pid in _OUR_TRACERS or (line not in before and not _alive(pid)):
+    for line in usdtgen_event_lines():
+        pid = int(GROUP_LINE.match(line)[2])
+        if pid in OUR_TRACERS or (line not in before and not _alive(pid)):
             left.append(line)
-    _OUR_TRACERS.clear()
+    OUR_TRACERS.clear()
     for line in left:            # report them once; later tests start clean
-        pid = int(_GROUP_LINE.match(line)[2])
+        pid = int(GROUP_LINE.match(line)[2])
         if not _alive(pid):
             _remove_event(line.split()[0].split(":", 1)[1])
     assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
@@ -295,40 +275,8 @@ def _remove_event(group_and_name: str) -> None:
 
 
 # -- running things ----------------------------------------------------------------------------
-class Processes:
-    """Processes a test starts; ``with Processes() as procs:`` kills and reaps them all."""
-
-    def __init__(self):
-        self.procs: list[subprocess.Popen] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for proc in reversed(self.procs):
-            if proc.poll() is None and proc.pid in _OUR_TRACERS:
-                proc.terminate()            # a tracer cleans up after SIGTERM; SIGKILL next
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            for stream in (proc.stdout, proc.stderr, proc.stdin):
-                if stream:
-                    stream.close()
-
-    def start(self, cmd, *, tracer=False, **kwargs) -> subprocess.Popen:
-        kwargs.setdefault("stdin", subprocess.DEVNULL)
-        proc = subprocess.Popen([str(c) for c in cmd], **kwargs)
-        self.procs.append(proc)
-        if tracer:
-            _OUR_TRACERS.add(proc.pid)
-        return proc
+class Processes(conftest.Processes):
+    """Processes a test starts, with the tracer started the way these tests want it."""
 
     def trace(self, *args, **kwargs) -> subprocess.Popen:
         """``usdtgen trace ARGS`` in the background (no tty: stdin is /dev/null)."""
