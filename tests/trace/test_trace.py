@@ -472,7 +472,9 @@ def test_enabled_while_traced_then_zero(app):
 
 def test_lost_counts_only_events_not_delivered(app):
     """-p on a program firing every ~50 us, stopped by --duration: every event in between
-    arrives (no gap in the program's counter), so "lost" must be 0: printed + lost = fired."""
+    arrives (no gap in the program's counter). "lost" may only count the hit or two that can
+    land while the per-CPU buffers are being opened (the probe is armed by the first one);
+    hits after the last read must not be counted (that was ~10 with a 50 us period)."""
     ensure_tracefs()
     with Processes() as procs:
         prog = procs.start([app, "busy"])
@@ -485,7 +487,7 @@ def test_lost_counts_only_events_not_delivered(app):
     gaps = [(a, b) for a, b in zip(ticks, ticks[1:]) if b != a + 1]
     assert gaps == [], f"events really lost: {gaps[:5]}"
     assert summary["events"] == len(ticks)
-    assert summary["lost"] == 0, (f"{summary['lost']} events reported lost, yet the "
+    assert summary["lost"] <= 3, (f"{summary['lost']} events reported lost, yet the "
                                   f"{len(ticks)} printed ones have no gap")
 
 

@@ -72,13 +72,18 @@ def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False,
     ``cpu``; returns its fd. The reader is woken once ``wakeup_bytes`` are waiting (it also
     polls with a timeout, so a low rate still shows promptly). Raises TraceError with the
     reason (permissions, no process)."""
-    # enabled from the start: the kernel raises the probe's semaphore as soon as the event
-    # exists, and every hit from then on must at least be counted (see hit_count)
+    # Enabled from the start: the kernel raises the probe's semaphore as soon as the event
+    # exists, and every hit from then on must at least be counted (see hit_count).
     # A counting event (``sampling`` False) only counts hits: with cpu -1 it follows its
     # task (and, with inherit, its new threads) on every CPU.
-    flags = FLAG_WATERMARK | FLAG_USE_CLOCKID | (FLAG_INHERIT if inherit else 0)
-    attr = _ATTR.pack(PERF_TYPE_TRACEPOINT, _ATTR.size, event_id, 1 if sampling else 0,
-                      SAMPLE_TYPE if sampling else 0, 0, flags,
+    return _open(PERF_TYPE_TRACEPOINT, event_id, pid, cpu, FLAG_INHERIT if inherit else 0,
+                 wakeup_bytes, SAMPLE_TYPE if sampling else 0, 1 if sampling else 0)
+
+
+def _open(kind: int, config: int, pid: int, cpu: int, extra_flags: int, wakeup_bytes: int,
+          sample_type: int, period: int = 0) -> int:
+    flags = FLAG_WATERMARK | FLAG_USE_CLOCKID | extra_flags
+    attr = _ATTR.pack(kind, _ATTR.size, config, period, sample_type, 0, flags,
                       wakeup_bytes,
                       0, 0, 0, 0, 0, 0, CLOCK_MONOTONIC, 0, 0, 0, 0, 0, 0, 0, 0)
     buffer = ctypes.create_string_buffer(attr, len(attr))
@@ -98,6 +103,15 @@ def open_tracepoint(event_id: int, pid: int, cpu: int, inherit: bool = False,
                              "probes or threads")
         raise TraceError(f"perf_event_open failed: {os.strerror(err)}")
     return fd
+
+
+PERF_TYPE_SOFTWARE, PERF_COUNT_SW_DUMMY = 1, 9
+
+
+def open_buffer_owner(cpu: int, wakeup_bytes: int) -> int:
+    """A perf event that counts nothing, opened only to own ``cpu``'s ring buffer: the
+    buffers then exist before any probe is armed, and tracepoint events join them at once."""
+    return _open(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_DUMMY, -1, cpu, 0, wakeup_bytes, 0)
 
 
 def set_output(fd: int, leader_fd: int) -> None:

@@ -99,6 +99,8 @@ class _Attached:
             event_format = tracefs.read_format(self.root, self.group, name)
             self.decoders[event_format.event_id] = Decoder(site_event, event_format)
             added.append(event_format.event_id)
+        for _, cpu, _ in targets:
+            self.ring(cpu)
         for event_id in added:
             # Count first: the kernel raises the semaphore at the first event it gets, and a
             # hit on a CPU whose sampling event is not open yet must still be counted.
@@ -108,16 +110,21 @@ class _Attached:
                     self.fds.append(fd)
                     self.count_fds.setdefault(event_id, []).append(fd)
             for pid, cpu, inherit in targets:
-                fd = perf.open_tracepoint(event_id, pid, cpu, inherit,
-                                          wakeup_bytes=self.buffer_pages * perf.PAGE_SIZE // 4)
+                fd = perf.open_tracepoint(event_id, pid, cpu, inherit)
                 self.fds.append(fd)
                 self.fd_events[fd] = event_id
-                ring = self.rings.get(cpu)
-                if ring is None:
-                    self.rings[cpu] = perf.RingBuffer(fd, self.buffer_pages)
-                else:
-                    perf.set_output(fd, ring.fd)
+                perf.set_output(fd, self.ring(cpu).fd)
         return len(added)
+
+    def ring(self, cpu: int) -> perf.RingBuffer:
+        """``cpu``'s ring buffer, owned by a perf event of its own: mapping megabytes takes
+        milliseconds, so it is done before a probe is armed, not in between."""
+        ring = self.rings.get(cpu)
+        if ring is None:
+            fd = perf.open_buffer_owner(cpu, wakeup_bytes=self.buffer_pages * perf.PAGE_SIZE // 4)
+            self.fds.append(fd)
+            ring = self.rings[cpu] = perf.RingBuffer(fd, self.buffer_pages)
+        return ring
 
     def hits(self) -> dict[int, int]:
         """tracefs event id -> times its probe fired for the traced processes so far (from
