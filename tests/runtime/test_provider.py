@@ -27,14 +27,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import conftest
-from conftest import GROUP_LINE, OUR_TRACERS, USDTGEN, ensure_tracefs, require, \
+from conftest import GROUP_LINE, OUR_TRACERS, Lines, USDTGEN, ensure_tracefs, require, \
     require_tool, usdtgen_event_lines
 
 import usdtgen
@@ -255,51 +253,6 @@ def no_uprobe_events_left():
 
 
 # -- running things -------------------------------------------------------------------------------------
-class Lines:
-    """A process's output lines, collected in a thread so tests can wait for them."""
-
-    def __init__(self, stream):
-        self.lines: list = []
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self.lines.append(None)            # end of stream
-            self._cond.notify_all()
-
-    def wait(self, predicate, timeout: float, what: str) -> list[str]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate(self.snapshot()):
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.lines and self.lines[-1] is None):
-                    pytest.fail(f"timed out waiting for {what}; last lines: {self.lines[-5:]}")
-                self._cond.wait(min(left, 0.5))
-            return self.snapshot()
-
-    def first(self, prefix: str, timeout: float = 20) -> list[str]:
-        """The words of the first line starting with ``prefix`` (waiting for it)."""
-        lines = self.wait(lambda ls: any(line.startswith(prefix) for line in ls), timeout,
-                          f"a line {prefix!r}")
-        return next(line for line in lines if line.startswith(prefix)).split()
-
-    def ended(self, timeout: float = 20) -> list[str]:
-        deadline = time.monotonic() + timeout
-        self._thread.join(timeout)
-        if time.monotonic() > deadline or self._thread.is_alive():
-            pytest.fail(f"the output did not end; last lines: {self.lines[-5:]}")
-        return self.snapshot()
-
-    def snapshot(self) -> list[str]:
-        with self._cond:
-            return [line for line in self.lines if line is not None]
-
 
 class Processes(conftest.Processes):
     """Processes a test starts: firing scripts and tracers."""

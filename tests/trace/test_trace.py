@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import conftest
-from conftest import GROUP_LINE, OUR_TRACERS, TRACEFS, USDTGEN, compile_program, \
+from conftest import GROUP_LINE, OUR_TRACERS, Lines, TRACEFS, USDTGEN, compile_program, \
     ensure_tracefs, require, require_tool, usdtgen_event_lines, write_header
 
 PYTHON311 = Path("/usr/bin/python3.11")
@@ -298,38 +297,6 @@ def trace(*args, timeout=40, cwd=None) -> subprocess.CompletedProcess:
     assert "Traceback" not in err, err
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
-
-class Lines:
-    """Collects a process's output lines in a thread, so tests can wait for them."""
-
-    def __init__(self, stream):
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self.lines.append(None)       # end of stream
-            self._cond.notify_all()
-
-    def wait(self, predicate, timeout: float, what: str):
-        """Wait until ``predicate(lines)`` is true; fail naming ``what`` otherwise."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate(self.lines):
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.lines and self.lines[-1] is None):
-                    pytest.fail(f"timed out waiting for {what}; last lines: {self.lines[-5:]}")
-                self._cond.wait(left)
-
-    def snapshot(self) -> list[str]:
-        with self._cond:
-            return [line for line in self.lines if line is not None]
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
