@@ -160,14 +160,11 @@ def python_command(provider_file, output, provider_name, use_cpp, includes, defi
 
     from usdtgen.compile import write_if_changed
     from usdtgen.emit.py_stub import emit_python_module
-    from usdtgen.provider import load_provider_file
-    from usdtgen.provider.cpp import preprocess
-    from usdtgen.provider.parser import read_provider_source
+    from usdtgen.provider.load import load_provider_text, provider_text
 
     try:
-        model, diagnostics = load_provider_file(provider_file, use_cpp, includes, defines)
-        source = preprocess(provider_file, includes, defines) if use_cpp else \
-            read_provider_source(provider_file)
+        source = provider_text(provider_file, use_cpp, includes, defines)
+        model, diagnostics = load_provider_text(source, provider_file)
         stem = Path(provider_file).name.removesuffix(".d")
         text = emit_python_module(model, provider_name, source, Path(provider_file).name)
         write_if_changed(output or f"{stem}_probes.py", text.encode())

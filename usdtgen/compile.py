@@ -7,10 +7,8 @@ and, with -C, every file the C preprocessor read, for make, Ninja and CMake.
 """
 from __future__ import annotations
 
-import codecs
 import os
 import platform
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +17,8 @@ from usdtgen.elf.writer import MACHINES
 from usdtgen.emit.elf_object import emit_probes_object
 from usdtgen.emit.header import emit_header
 from usdtgen.errors import Diagnostic, ElfError, UsdtgenError
-from usdtgen.provider import load_provider_file
-from usdtgen.provider.cpp import preprocess
+from usdtgen.provider.load import load_provider_text, provider_text
+from usdtgen.provider.parser import line_marker_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,25 +116,6 @@ def object_machine(object_files: tuple[str, ...], notes: list[str]) -> int:
     return MACHINES[host]
 
 
-# cpp line markers: '# 12 "file" 1 3' (GNU form) or '#line 12 "file"'
-_LINE_MARKER = re.compile(r'^#(?:line)? *\d+ +"((?:[^"\\]|\\.)*)"', re.MULTILINE)
-
-
-def preprocessor_inputs(text: str) -> list[str]:
-    """The files named by the line markers of preprocessed ``text``, in first-seen order.
-
-    cpp's pseudo-files (``<built-in>``, ``<command-line>``) are left out.
-    """
-    seen: dict[str, None] = {}
-    for match in _LINE_MARKER.finditer(text):
-        name = match[1]
-        if "\\" in name:      # cpp escapes \ and " and writes odd bytes as octal
-            name = os.fsdecode(codecs.escape_decode(os.fsencode(name))[0])
-        if not (name.startswith("<") and name.endswith(">")):
-            seen.setdefault(name, None)
-    return list(seen)
-
-
 def _make_escape(path: str) -> str:
     """A path as make (and Ninja, and CMake's depfile reader) read it in a rule."""
     return path.replace("$", "$$").replace("#", "\\#").replace(" ", "\\ ")
@@ -151,13 +130,12 @@ def depfile_text(output: str, dependencies: list[str] | tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def provider_dependencies(options: CompileOptions) -> list[str]:
-    """The files the output depends on: the provider file, then (with -C) what cpp read."""
+def provider_dependencies(options: CompileOptions, text: str) -> list[str]:
+    """The files the output depends on: the provider file, then (with -C) every file cpp read
+    to make ``text``."""
     dependencies = [options.provider_path]
     if options.use_cpp:
-        text = preprocess(options.provider_path, options.includes, options.defines,
-                          options.undefines)
-        for name in preprocessor_inputs(text):
+        for name in line_marker_files(text):
             if name not in dependencies and \
                     os.path.normpath(name) != os.path.normpath(options.provider_path):
                 dependencies.append(name)
@@ -166,9 +144,9 @@ def provider_dependencies(options: CompileOptions) -> list[str]:
 
 def compile_provider(options: CompileOptions) -> CompileResult:
     """Run the job. Raises ProviderError, PreprocessorError, ElfError or OSError."""
-    model, diagnostics = load_provider_file(options.provider_path, options.use_cpp,
-                                            options.includes, options.defines,
-                                            options.undefines, options.strict)
+    text = provider_text(options.provider_path, options.use_cpp, options.includes,
+                         options.defines, options.undefines)
+    model, diagnostics = load_provider_text(text, options.provider_path, options.strict)
     output = options.output or default_output(options.provider_path, options.mode)
     notes: list[str] = []
     if options.mode == "header":
@@ -184,7 +162,7 @@ def compile_provider(options: CompileOptions) -> CompileResult:
         raise UsdtgenError(f"unknown mode {options.mode!r}")
     dependencies: list[str] = []
     if options.depfile:
-        dependencies = provider_dependencies(options)
+        dependencies = provider_dependencies(options, text)
     written = write_if_changed(output, content)
     if options.depfile:
         write_if_changed(options.depfile, depfile_text(output, dependencies).encode())

@@ -19,9 +19,22 @@ def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str]
     Returns the model and its warnings. Raises ProviderError (or ProviderSyntaxError) with
     every error found, PreprocessorError when cpp fails, OSError when the file cannot be read.
     """
-    text = read_provider_source(path)
+    return load_provider_text(provider_text(path, use_cpp, includes, defines, undefines),
+                              path, strict)
+
+
+def provider_text(path: str, use_cpp: bool = False, includes: Sequence[str] = (),
+                  defines: Sequence[str] = (), undefines: Sequence[str] = ()) -> str:
+    """The text a provider file is parsed from: the file, or cpp's output with ``use_cpp``."""
     if use_cpp:
-        text = preprocess(path, includes, defines, undefines)
+        read_provider_source(path)             # binary or unreadable input: our error, not cpp's
+        return preprocess(path, includes, defines, undefines)
+    return read_provider_source(path)
+
+
+def load_provider_text(text: str, path: str,
+                       strict: bool = False) -> tuple[ProviderFile, list[Diagnostic]]:
+    """Parse and check provider text read from ``path`` (see load_provider_file)."""
     model, findings = parse_provider_source(text, path)
     findings = findings + check_provider_file(model, strict=strict)
     if strict:

@@ -6,6 +6,8 @@ and turns every problem into a ``Diagnostic`` with file, line, column and a hint
 """
 from __future__ import annotations
 
+import codecs
+import os
 import re
 from dataclasses import dataclass
 
@@ -153,7 +155,16 @@ def _line_marker(value: str) -> tuple[int, str | None] | None:
     if not m:
         return None
     file = m.group(2)
-    return int(m.group(1)), (file.encode().decode("unicode_escape") if file is not None else None)
+    if file is not None and "\\" in file:     # cpp escapes \ and " and odd bytes (octal)
+        file = os.fsdecode(codecs.escape_decode(os.fsencode(file))[0])
+    return int(m.group(1)), file
+
+
+def line_marker_files(text: str) -> list[str]:
+    """The files cpp's line markers in ``text`` name, in first-seen order, without cpp's
+    pseudo-files (``<built-in>``, ``<command-line>``)."""
+    names = (m.file for m in _scan_markers(text, ""))
+    return [n for n in dict.fromkeys(names) if n and not (n.startswith("<") and n.endswith(">"))]
 
 
 def _collect_markers(tree: Tree, path: str) -> list[_LineMarker]:
