@@ -106,7 +106,6 @@ def _aarch64_registers() -> dict[str, Register]:
 
 
 REGISTERS = {"x86_64": _x86_registers(), "aarch64": _aarch64_registers()}
-SUPPORTED_MACHINES = tuple(REGISTERS)
 
 
 

@@ -2,8 +2,8 @@
 their samples arrive in.
 
 The kernel fetches each probe's arguments at the hit and writes one PERF_RECORD_SAMPLE
-(id, pid/tid, time, cpu, raw trace entry) per hit into a per-CPU ring buffer; records it had
-no room for are counted in PERF_RECORD_LOST. Layouts follow include/uapi/linux/perf_event.h.
+(pid/tid, time, raw trace entry) per hit into a per-CPU ring buffer; hits it had no room
+for are found from the events' hit counts. Layouts follow include/uapi/linux/perf_event.h.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import mmap
 import os
 import platform
 import struct
-import time
 from dataclasses import dataclass
 
 from usdtgen.errors import TraceError
@@ -30,11 +29,9 @@ FLAG_INHERIT = 1 << 1
 FLAG_WATERMARK = 1 << 14
 FLAG_USE_CLOCKID = 1 << 25
 
-PERF_RECORD_LOST = 2
 PERF_RECORD_SAMPLE = 9
 
 # ioctl numbers: _IO('$', n) and _IOR('$', 7, __u64) style encodings
-PERF_EVENT_IOC_ENABLE = 0x2400
 PERF_EVENT_IOC_DISABLE = 0x2401
 PERF_EVENT_IOC_SET_OUTPUT = 0x2405
 
@@ -45,7 +42,6 @@ PAGE_SIZE = mmap.PAGESIZE
 _ATTR = struct.Struct("<IIQQQQQIIQQQQIiQIHHIIQQ")   # struct perf_event_attr, 136 bytes (VER8)
 _HEADER = struct.Struct("<IHH")                     # struct perf_event_header
 _SAMPLE_HEAD = struct.Struct("<IIQI")                # pid, tid, time, raw size
-_LOST = struct.Struct("<QQ")                         # id, lost
 # struct perf_event_mmap_page: data_head at 1024, data_tail at 1032
 _DATA_HEAD, _DATA_TAIL = 1024, 1032
 
@@ -119,10 +115,6 @@ def set_output(fd: int, leader_fd: int) -> None:
     fcntl.ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, leader_fd)
 
 
-def enable(fd: int) -> None:
-    fcntl.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)
-
-
 def disable(fd: int) -> None:
     fcntl.ioctl(fd, PERF_EVENT_IOC_DISABLE, 0)
 
@@ -142,12 +134,6 @@ class Sample:
     raw: bytes      # the trace entry: common fields (common_type first), then the event's fields
 
 
-@dataclass(frozen=True, slots=True)
-class Lost:
-    id: int
-    count: int
-
-
 class RingBuffer:
     """The mmap'ed ring buffer of one perf event (and of those set to output into it)."""
 
@@ -165,7 +151,7 @@ class RingBuffer:
         self.view = memoryview(self.map)
 
     def read(self):
-        """Yield every Sample and Lost record written since the last call, then free them."""
+        """Yield every Sample written since the last call, then free the space."""
         head = struct.unpack_from("<Q", self.map, _DATA_HEAD)[0]
         tail = struct.unpack_from("<Q", self.map, _DATA_TAIL)[0]
         size, base = self.size, PAGE_SIZE
@@ -182,12 +168,9 @@ class RingBuffer:
             else:
                 body = self._copy(start, record_size)[_HEADER.size:]
             tail += record_size
-            if record_type == PERF_RECORD_SAMPLE:
+            if record_type == PERF_RECORD_SAMPLE:   # (losses are counted from hit counts)
                 pid, tid, when, raw_size = _SAMPLE_HEAD.unpack_from(body)
                 yield Sample(pid, tid, when, body[_SAMPLE_HEAD.size:_SAMPLE_HEAD.size + raw_size])
-            elif record_type == PERF_RECORD_LOST:
-                event, count = _LOST.unpack_from(body)
-                yield Lost(event, count)
         struct.pack_into("<Q", self.map, _DATA_TAIL, tail)
 
     def _copy(self, start: int, length: int) -> bytes:
@@ -200,7 +183,3 @@ class RingBuffer:
     def close(self) -> None:
         self.view.release()
         self.map.close()
-
-
-def monotonic_ns() -> int:
-    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)

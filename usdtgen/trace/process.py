@@ -78,6 +78,7 @@ def thread_ids(pid: int) -> list[int]:
 
 
 def process_alive(pid: int) -> bool:
+    """Running, that is: a killed process not yet reaped (a zombie) is not alive."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             state = f.read().rsplit(")", 1)[1].split()[0]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from usdtgen.errors import TraceError
+from usdtgen.trace.process import process_alive
 
 TRACEFS_MOUNTS = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
 GROUP_PREFIX = "usdtgen_"
@@ -141,21 +142,11 @@ def remove_stale_groups(root: Path) -> list[str]:
     cleaned = []
     for group in sorted({g for g, _ in list_events(root)}):
         match = _GROUP_RE.match(group)
-        if not match or _process_alive(int(match.group(1))):
+        if not match or process_alive(int(match.group(1))):
             continue
         remove_group(root, group)
         cleaned.append(group)
     return cleaned
-
-
-def _process_alive(pid: int) -> bool:
-    """Running, that is: a killed tracer not yet reaped (a zombie) holds no events."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 # -- event ids and record formats ------------------------------------------------------------
