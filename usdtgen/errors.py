@@ -71,3 +71,11 @@ class TargetError(UsdtgenError):
 
 class TraceError(UsdtgenError):
     """Tracing cannot start or go on: permissions, tracefs, the kernel, the target."""
+
+
+class ScriptError(UsdtgenError):
+    """A D script that cannot be compiled: syntax errors, unknown names, wrong arguments."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))

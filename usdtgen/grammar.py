@@ -26,7 +26,9 @@ def _cache_file(name: str) -> str | bool:
 
 
 @lru_cache(maxsize=None)
-def load_grammar(package: str, filename: str) -> Lark:
-    """The LALR parser of ``filename`` in ``package`` (a .lark file shipped with usdtgen)."""
+def load_grammar(package: str, filename: str, positions: bool = False) -> Lark:
+    """The LALR parser of ``filename`` in ``package`` (a .lark file shipped with usdtgen);
+    with ``positions``, every tree node knows its line and column (``meta``)."""
     return Lark.open_from_package(package, filename, parser="lalr", maybe_placeholders=True,
-                                  cache=_cache_file(filename))
+                                  propagate_positions=positions,
+                                  cache=_cache_file(filename + ("-pos" if positions else "")))

@@ -7,6 +7,7 @@ milliseconds.
 """
 from __future__ import annotations
 
+import bisect
 import struct
 from collections.abc import Iterable
 
@@ -48,6 +49,49 @@ def symbol_addresses(path: str, names: Iterable[str]) -> dict[str, int]:
                         st_name, value, _, _, _, shndx = fields
                     if st_name in offsets and shndx != 0:
                         found.setdefault(offsets[st_name], value)
+    except Exception:
+        return found
+    return found
+
+
+def containing_functions(path: str, addresses: Iterable[int]) -> dict[int, str]:
+    """address → name of the function (STT_FUNC symbol, .symtab first) whose range holds it.
+
+    Addresses outside every function are absent; a missing or corrupt table gives fewer
+    entries, never an exception.
+    """
+    wanted = sorted(set(addresses))
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    try:
+        with open(path, "rb") as stream:
+            elf = ELFFile(stream)
+            order = "<" if elf.little_endian else ">"
+            record = struct.Struct(order + ("IBBHQQ" if elf.elfclass == 64 else "IIIBBH"))
+            for table_name in (".symtab", ".dynsym"):
+                table = elf.get_section_by_name(table_name)
+                if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
+                    continue
+                strings = elf.get_section(table["sh_link"]).data()
+                data = table.data()
+                usable = len(data) - len(data) % record.size
+                for fields in record.iter_unpack(data[:usable]):
+                    if elf.elfclass == 64:
+                        st_name, info, _, shndx, value, size = fields
+                    else:
+                        st_name, value, size, info, _, shndx = fields
+                    if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
+                        continue
+                    at = bisect.bisect_left(wanted, value)
+                    while at < len(wanted) and wanted[at] < value + size:
+                        if wanted[at] not in found:
+                            end = strings.find(b"\0", st_name)
+                            found[wanted[at]] = strings[st_name:end if end >= 0 else None] \
+                                .decode("utf-8", "replace")
+                        at += 1
+                if len(found) == len(wanted):
+                    break
     except Exception:
         return found
     return found

@@ -62,11 +62,13 @@ def event_name(provider: str, probe: str, index: int) -> str:
 
 
 def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
-              string_args: frozenset[int] = frozenset()) -> tuple[EventDefinition, SiteEvent]:
+              string_args: frozenset[int] = frozenset(),
+              fetch: frozenset[int] | None = None) -> tuple[EventDefinition, SiteEvent]:
     """The event definition of one site and the layout of its records.
 
     ``string_args``: argument indexes to read as strings even without a type saying so
-    (e.g. the ``%s`` conversions of a ``-f`` format).
+    (e.g. the ``%s`` conversions of a ``-f`` format). ``fetch``: the argument indexes to
+    fetch at all (a D script's), None for every argument.
     """
     site = listed.site
     fetchargs: list[tuple[str, str]] = []
@@ -81,7 +83,9 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
                                                 and not spec.is_float)
         fetched = listed.fetchargs[i] if i < len(listed.fetchargs) else Unfetchable("not parsed")
         field = string_field = problem = None
-        if isinstance(fetched, Unfetchable):
+        if fetch is not None and i not in fetch:
+            pass                                  # not used: not fetched, no problem either
+        elif isinstance(fetched, Unfetchable):
             problem = str(fetched)
         else:
             field = f"arg{i}"

@@ -26,6 +26,8 @@ class Event:
     probe: str
     values: tuple                # per argument: int, float, str, or None (not fetched)
     site: SiteEvent
+    cpu: int = 0
+    strings: tuple | None = None # with keep_addresses: per argument, the string read, or None
 
 
 def _data_loc(raw: bytes, offset: int) -> bytes:
@@ -34,12 +36,25 @@ def _data_loc(raw: bytes, offset: int) -> bytes:
     return raw[start:start + length].split(b"\0", 1)[0]
 
 
+def _fetched_string(raw: bytes, offset: int) -> str | None:
+    """The string of a data_loc field, or None when the kernel's read faulted (it then
+    stores nothing, not even the terminating NUL)."""
+    loc = struct.unpack_from("<I", raw, offset)[0]
+    start, length = loc & 0xFFFF, loc >> 16
+    if length == 0:
+        return None
+    return raw[start:start + length].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
 class Decoder:
     """Decodes the samples of one site's event, with the field layout compiled once: every
     number is read by one precompiled struct, strings by their data_loc words."""
 
-    def __init__(self, site: SiteEvent, event_format: EventFormat):
+    def __init__(self, site: SiteEvent, event_format: EventFormat, keep_addresses: bool = False):
+        """``keep_addresses``: a string argument's value stays its address, and the string
+        goes to ``Event.strings`` (None where none was read, or the read faulted)."""
         self.site = site
+        self.keep_addresses = keep_addresses
         fields = event_format.fields
         self.comm = fields.get(COMM_FIELD)
         self._comms: dict[bytes, str] = {}
@@ -60,13 +75,16 @@ class Decoder:
             self.plan.append((arg, value_field, string_field))
         self._numbers = struct.Struct("".join(codes))
 
-    def decode(self, sample) -> Event:
+    def decode(self, sample, cpu: int = 0) -> Event:
         raw = sample.raw
         numbers = iter(self._numbers.unpack_from(raw, 0)) if self._numbers.size else iter(())
         values = []
+        strings = [] if self.keep_addresses else None
         for arg, value_field, string_field in self.plan:
             if value_field is None:
                 values.append(None)
+                if strings is not None:
+                    strings.append(None)
                 continue
             number = next(numbers)
             if arg.size < value_field.size:       # the note's size governs
@@ -78,11 +96,18 @@ class Decoder:
                 values.append(struct.unpack("<d" if arg.size == 8 else "<f",
                                             number.to_bytes(arg.size, "little"))[0]
                               if arg.size in (4, 8) else None)
+            elif strings is not None:
+                values.append(number)
+                strings.append(None if string_field is None or number == 0 else
+                               _fetched_string(raw, string_field.offset))
+                continue
             elif string_field is not None:
                 values.append(0 if number == 0 else           # 0: a NULL pointer
                               _data_loc(raw, string_field.offset).decode("utf-8", "replace"))
             else:
                 values.append(number)
+            if strings is not None:
+                strings.append(None)
         comm = ""
         if self.comm is not None:
             name = _data_loc(raw, self.comm.offset)
@@ -90,4 +115,5 @@ class Decoder:
             if comm is None:
                 comm = self._comms[name] = name.decode("utf-8", "replace")
         return Event(sample.time, sample.pid, sample.tid, comm, self.site.provider,
-                     self.site.probe, tuple(values), self.site)
+                     self.site.probe, tuple(values), self.site, cpu,
+                     tuple(strings) if strings is not None else None)

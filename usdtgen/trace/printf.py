@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import enum
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -118,6 +119,7 @@ class Conversion:
     precision: int | None
     length: str             # "", "hh", "h", "l", "ll", "z", "j", "t" or "L"
     conversion: str         # one of CONVERSIONS
+    aggregation: bool = False   # %@d in a D printa() format: the aggregation's value
     python_spec: str = field(init=False, repr=False, compare=False)   # for finite floats
 
     def __post_init__(self) -> None:
@@ -131,6 +133,9 @@ class Conversion:
         if value is None:
             return self._pad("?")
         conv = self.conversion
+        if conv == "Y":               # D: a walltimestamp (ns) as a date
+            seconds = (value if isinstance(value, int) else 0) // 1_000_000_000
+            return self._pad(time.strftime("%Y %b %e %T", time.localtime(seconds)))
         if conv == "s":
             text = _as_text(value)
             return self._pad(text if self.precision is None else text[:self.precision])
@@ -233,9 +238,15 @@ class Format:
         return "".join(out)
 
 
-def compile_format(text: str) -> Format:
-    """Parse a ``-f`` format once; raise FormatError naming the column of the first problem."""
-    return _Scanner(text).run()
+def compile_format(text: str, label: str = "-f", aggregation: bool = False,
+                   escapes: bool = True, extra_conversions: str = "") -> Format:
+    """Parse a ``-f`` format once; raise FormatError naming the column of the first problem.
+
+    For D's printf() and printa() (usdtgen.trace.script): ``label`` starts error messages,
+    ``aggregation`` allows the ``@`` flag, ``escapes`` False takes backslashes literally (the
+    D string literal already decoded them) and ``extra_conversions`` adds D's (``Y``).
+    """
+    return _Scanner(text, label, aggregation, escapes, extra_conversions).run()
 
 
 def _as_text(value: object) -> str:
@@ -286,8 +297,14 @@ class _State(enum.Enum):
 class _Scanner:
     """The state machine of the module docstring: ``step`` looks at one character."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, label: str = "-f", aggregation: bool = False,
+                 escapes: bool = True, extra_conversions: str = ""):
         self.text = text
+        self.label = label
+        self.allow_aggregation = aggregation
+        self.aggregation = False
+        self.escapes = escapes
+        self.conversions = CONVERSIONS + extra_conversions
         self.pieces: list[Literal | Conversion] = []
         self.literal: list[str] = []
         self.escaped = bytearray()      # bytes of adjacent escapes, not yet decoded
@@ -308,7 +325,7 @@ class _Scanner:
         return Format(self.text, tuple(self.pieces))
 
     def fail(self, what: str, index: int, tail: str = "") -> NoReturn:
-        raise FormatError(f"-f: {what} at column {index + 1}{tail}", index + 1)
+        raise FormatError(f"{self.label}: {what} at column {index + 1}{tail}", index + 1)
 
     # --- literal text -------------------------------------------------------------------
 
@@ -335,11 +352,12 @@ class _Scanner:
     def step(self, state: _State, c: str, i: int) -> tuple[_State, int]:
         """The next state, and 1 if ``c`` was used, 0 to look at it again in that state."""
         if state is _State.TEXT:
-            if c == "\\" or c == "%":
+            if (c == "\\" and self.escapes) or c == "%":
                 self.start, self.digits = i, ""
                 if c == "\\":
                     return _State.ESCAPE, 1
                 self.flags, self.width, self.precision, self.length = "", None, None, ""
+                self.aggregation = False
                 return _State.FLAGS, 1
             self.add_char(c)
             return _State.TEXT, 1
@@ -372,6 +390,11 @@ class _Scanner:
         if state is _State.FLAGS:
             if c in FLAG_CHARS:
                 self.flags += c
+                return _State.FLAGS, 1
+            if c == "@" and self.allow_aggregation:
+                self.aggregation = True
+                return _State.FLAGS, 1
+            if c == "'" and not self.escapes:        # D: thousands grouping, ignored
                 return _State.FLAGS, 1
             if c in "123456789":
                 self.width = 0
@@ -417,9 +440,9 @@ class _Scanner:
                       ": write '%%' for a percent sign, with no flags, width or precision")
         if c == "*":
             self.fail("'*'", i, " is not supported: write the width or precision as a number")
-        if c not in CONVERSIONS:
+        if c not in self.conversions:
             self.fail(f"unknown conversion {_quote(written)}", self.start,
-                      f" (conversions: {' '.join(CONVERSIONS)} %)")
+                      f" (conversions: {' '.join(self.conversions)} %)")
         for name, value in (("width", self.width), ("precision", self.precision)):
             if value is not None and value > MAX_WIDTH:
                 self.fail(f"{name} in {_quote(written)}", self.start,
@@ -427,7 +450,7 @@ class _Scanner:
         flags = "".join(f for f in FLAG_CHARS if f in self.flags)
         self.flush_literal()
         self.pieces.append(Conversion(self.start + 1, written, flags, self.width, self.precision,
-                                      self.length, c))
+                                      self.length, c, self.aggregation))
 
     def finish(self, state: _State) -> None:
         """The end of the text, in ``state``."""

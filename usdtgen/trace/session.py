@@ -47,6 +47,35 @@ class TraceConfig:
     string_args: frozenset[int] = frozenset() # argument indexes to read as strings (-f %s)
     duration: float | None = None
     buffer_pages: int = field(default_factory=lambda: default_buffer_pages())   # per CPU
+    # For D scripts (usdtgen.trace.script): which listed sites to attach, and for each the
+    # argument indexes to fetch and to read as strings; events then keep string arguments'
+    # addresses (Event.strings holds the text). allow_empty: no matching probe is no error.
+    site_filter: object = None                # (list of ListedSite) -> the ones to attach
+    site_fetch: object = None                 # (ListedSite) -> (frozenset | None, frozenset)
+    keep_addresses: bool = False
+    allow_empty: bool = False
+    poll_seconds: float = 0.1                 # how long the reader sleeps at most
+
+
+class TraceHooks:
+    """What a D script does around the events: no-ops here."""
+
+    def on_target(self, pid: int | None) -> None:
+        """The traced process is known (the -c child, or -p), before probes are matched."""
+
+    def started(self) -> None:
+        """Probes are armed; a -c child has not run yet (D's BEGIN)."""
+
+    def wakeup_in(self) -> float | None:
+        """Seconds until the next timer is due (tick-N), or None."""
+        return None
+
+    def tick(self) -> None:
+        """Run the timers that are due."""
+
+    def should_stop(self) -> bool:
+        """True once the script called exit()."""
+        return False
 
 
 @dataclass
@@ -73,12 +102,15 @@ class _Attached:
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
-    def add_sites(self, listed_sites, string_args, targets, warnings, stop=lambda: False) -> int:
+    def add_sites(self, listed_sites, string_args, targets, warnings, stop=lambda: False,
+                  site_fetch=None, keep_addresses: bool = False) -> int:
         """Define and open events for sites not attached yet; returns how many were added.
 
         ``stop()`` is checked between sites, so a signal does not wait for hundreds of them.
         """
         added = []
+        if not listed_sites:
+            return 0
         for listed in listed_sites:
             if stop():
                 break
@@ -88,8 +120,9 @@ class _Attached:
             self.seen_sites.add(key)
             name = event_name(listed.site.provider, listed.site.name, self.event_count)
             self.event_count += 1
+            fetch, site_strings = (None, string_args) if site_fetch is None else site_fetch(listed)
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
-                                               string_args)
+                                               site_strings, fetch)
             for arg in site_event.args:
                 if arg.problem:
                     warnings.append(f"{listed.site.provider}:{listed.site.name} at "
@@ -97,7 +130,8 @@ class _Attached:
                                     f"cannot be fetched ({arg.problem}); shown as ?")
             tracefs.add_event(self.root, definition)
             event_format = tracefs.read_format(self.root, self.group, name)
-            self.decoders[event_format.event_id] = Decoder(site_event, event_format)
+            self.decoders[event_format.event_id] = Decoder(site_event, event_format,
+                                                           keep_addresses)
             added.append(event_format.event_id)
         for _, cpu, _ in targets:
             self.ring(cpu)
@@ -227,18 +261,24 @@ class _Stop:
             signal.signal(sig, handler)
 
 
-def run_trace(config: TraceConfig, sink, warn=lambda message: None) -> TraceResult:
-    """Trace until the target ends, ``config.duration`` passes or a signal arrives.
+def run_trace(config: TraceConfig, sink, warn=lambda message: None,
+              hooks: TraceHooks | None = None) -> TraceResult:
+    """Trace until the target ends, ``config.duration`` passes, a signal arrives or
+    ``hooks.should_stop()``.
 
     ``sink(event)`` receives every decoded Event in order of reading; ``warn(text)`` gets
     one-line warnings as they happen. Raises TraceError for anything that stops the trace
     from starting.
     """
     with _Stop() as stop:          # from here on a signal ends the trace, never the process
-        return _run(config, sink, warn, stop)
+        return _run(config, sink, warn, stop, hooks or TraceHooks())
 
 
-def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
+def _select(config: TraceConfig, sites) -> list:
+    return sites if config.site_filter is None else config.site_filter(sites)
+
+
+def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> TraceResult:
     root = tracefs.find_tracefs()
     tracefs.remove_stale_groups(root)
     child: StoppedChild | None = None
@@ -253,19 +293,23 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
         objects = process_objects(config.pid)
         watch_pid, inherit = config.pid, True
         where = f"process {config.pid} ({len(objects)} mapped files)"
+    elif config.target is None:                   # a script of BEGIN/END/tick clauses only
+        objects, watch_pid, inherit, where = [], None, False, "nothing"
     else:
         objects = [resolve_program(config.target)]
         watch_pid, inherit = None, False
         where = objects[0].path
     attached = _Attached(root, config.buffer_pages)
     exit_status = 0
+    hooks.on_target(child.pid if child is not None else config.pid)
     try:
         listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+        listing.sites = _select(config, listing.sites)
         attached.seen_objects.update(i for i in map(file_identity, (o.open_path for o in objects))
                                      if i is not None)
         for problem in listing.problems:
             warnings.append(problem)
-        if not listing.sites:
+        if not listing.sites and not config.allow_empty:
             if child is None:
                 raise TraceError(_no_match_message(objects, config.patterns, where))
             # the command may exec another program (env, taskset, a script): keep watching
@@ -280,11 +324,14 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
             targets = [(tid, cpu, inherit) for tid in thread_ids(watch_pid) for cpu in cpus]
         _raise_fd_limit(len(listing.sites) * len(targets))
         attached.add_sites(listing.sites, config.string_args, targets, warnings,
-                           stop=lambda: stop.requested)
+                           stop=lambda: stop.requested, site_fetch=config.site_fetch,
+                           keep_addresses=config.keep_addresses)
         for message in warnings:
             warn(message)
         warnings_shown = len(warnings)
-        if stop.requested:                       # a signal came while attaching
+        if not stop.requested:
+            hooks.started()
+        if stop.requested or hooks.should_stop():     # a signal while attaching, or exit()
             if child is not None:
                 child.kill()
                 exit_status = _exit_code(os.waitpid(child.pid, 0)[1])
@@ -292,7 +339,7 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop) -> TraceResult:
         if child is not None:
             child.release()
         exit_status = _loop(config, attached, summary, sink, stop, child, watch_pid, targets,
-                            warnings, warn, warnings_shown)
+                            warnings, warn, warnings_shown, hooks)
     except BaseException:
         if child is not None:
             child.kill()
@@ -312,13 +359,13 @@ def _drain(attached: _Attached, summary: Summary, sink) -> None:
     """Decode every record the rings hold and hand the events on in time order."""
     decoders = attached.decoders
     events = []
-    for ring in list(attached.rings.values()):
+    for cpu, ring in list(attached.rings.items()):
         for record in ring.read():
             if isinstance(record, perf.Sample):
                 event_id = int.from_bytes(record.raw[:2], "little")      # common_type
                 decoder = decoders.get(event_id)
                 if decoder is not None:
-                    events.append(decoder.decode(record))
+                    events.append(decoder.decode(record, cpu))
                     attached.received[event_id] = attached.received.get(event_id, 0) + 1
     if len(attached.rings) > 1:
         events.sort(key=lambda event: event.time)
@@ -328,7 +375,7 @@ def _drain(attached: _Attached, summary: Summary, sink) -> None:
 
 
 def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warnings, warn,
-          warnings_shown) -> int:
+          warnings_shown, hooks: TraceHooks) -> int:
     deadline = time.monotonic() + config.duration if config.duration else None
     next_rescan = time.monotonic() + RESCAN_SECONDS
     poller = select.poll()
@@ -336,14 +383,19 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
         poller.register(ring.fd, select.POLLIN)
     exit_status = 0
     while True:
+        timeout = config.poll_seconds
+        wakeup = hooks.wakeup_in()
+        if wakeup is not None:
+            timeout = max(0.0, min(timeout, wakeup))
         try:
-            poller.poll(100)
+            poller.poll(int(timeout * 1000))
         except InterruptedError:
             pass
         _drain(attached, summary, sink)
+        hooks.tick()
         if stop.requested:
             break
-        if deadline is not None and time.monotonic() >= deadline:
+        if hooks.should_stop() or (deadline is not None and time.monotonic() >= deadline):
             if child is not None:              # the trace is over: so is its command
                 os.kill(child.pid, signal.SIGTERM)
                 _, status = os.waitpid(child.pid, 0)
@@ -395,10 +447,11 @@ def _rescan(config, attached, pid, targets, warnings) -> None:
     if not new_objects:
         return
     listing = collect(new_objects, list(config.patterns), config.types, quiet_when_empty=True)
-    fresh = [s for s in listing.sites if site_identity(s) not in attached.seen_sites]
+    fresh = [s for s in _select(config, listing.sites) if site_identity(s) not in attached.seen_sites]
     if not fresh:
         return
     try:
-        attached.add_sites(fresh, config.string_args, targets, warnings)
+        attached.add_sites(fresh, config.string_args, targets, warnings,
+                           site_fetch=config.site_fetch, keep_addresses=config.keep_addresses)
     except Exception as e:
         warnings.append(f"could not attach probes of a newly mapped object: {e}")
