@@ -6,6 +6,7 @@ build systems written for systemtap's dtrace script); subcommands come after it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -261,19 +262,30 @@ def _size_in_pages(text: str) -> int:
               help="Write events to FILE instead of standard output.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after this many seconds.")
-@click.option("-q", "--quiet", is_flag=True, help="Only the events: no warnings, no summary.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Only the events: no warnings, no summary (with a D script: its quiet option).")
+@click.option("-e", "--script", "script_text", metavar="PROGRAM",
+              help="Run this D program (clauses like 'myapp:::start /arg0 > 5/ { @[probename] "
+                   "= count(); }').")
+@click.option("-s", "--script-file", "script_file", type=click.Path(dir_okay=False),
+              metavar="FILE.d", help="Run the D script in FILE.d.")
+@click.option("-Z", "allow_unmatched", is_flag=True,
+              help="With a D script: allow probe descriptions that match no probe.")
 @click.option("--buffer-size", metavar="SIZE",
               help="Ring buffer per CPU (K, M, G suffixes); default: 128M shared by the "
                    "CPUs, at most 32M and at least 2M each.")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
-                  buffer_size, args) -> None:
-    """Trace USDT probes with kernel uprobes and print each hit with its arguments.
+                  script_text, script_file, allow_unmatched, buffer_size, args) -> None:
+    """Trace USDT probes with kernel uprobes and print each hit with its arguments,
+    or run a D script over them (-e, -s).
 
     \b
     ARGS: a target (a path, or a program name looked up on PATH: every process
     running it), then probe filters ('provider:name' or 'name' globs). With -p or
     -c, every argument is a filter.
+    With -e or -s: a target unless -p or -c is given (or the script has no USDT
+    clause), then the script's macro arguments $1, $2, ...
     """
 
     from usdtgen.trace.output import format_values, json_line, text_line
@@ -282,6 +294,10 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
     if pid is not None and command is not None:
         raise click.UsageError("give -p or -c, not both")
+    if script_text is not None or script_file is not None:
+        _run_script_command(script_text, script_file, pid, command, as_json, types_file,
+                            output, duration, quiet, allow_unmatched, buffer_size, args, printf)
+        return
     if pid is None and command is None and not args:
         raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
     targets, patterns = split_list_arguments(args, pid is not None or command is not None)
@@ -334,6 +350,62 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     if stream is not sys.stdout:
         stream.close()
     sys.exit(result.exit_status)
+
+
+def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,
+                        duration, quiet, allow_unmatched, buffer_size, args, printf) -> None:
+    """``usdtgen trace -e/-s``: compile the D script, trace, print as dtrace does."""
+    from usdtgen.trace.script.run import has_usdt_clauses, load_script, run_script, trace_config
+
+    if script_text is not None and script_file is not None:
+        raise click.UsageError("give -e PROGRAM or -s FILE, not both")
+    if printf is not None:
+        raise click.UsageError("-f does not go with a D script: use printf() in the script")
+    if script_file is not None:
+        try:
+            with open(script_file, encoding="utf-8") as stream:
+                text = stream.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"usdtgen: {script_file}: cannot read the script: "
+                             f"{getattr(e, 'strerror', None) or e}") from None
+        filename = script_file
+    else:
+        text, filename = script_text, "<-e>"
+    stream = open(output, "w") if output else sys.stdout
+    positional = list(args)
+    try:
+        target = None
+        if pid is None and command is None and has_usdt_clauses(text, filename):
+            if not positional:
+                raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
+            target = positional.pop(0)
+        script = load_script(text, filename, positional, stream, sys.stderr, as_json, quiet,
+                             allow_unmatched)
+        pages = _size_in_pages(buffer_size) if buffer_size else None
+        config = trace_config(script, target, pid, command, _load_types(types_file), duration,
+                              pages)
+
+        def warn(message: str) -> None:
+            if not script.machine.quiet:
+                click.echo(f"usdtgen: warning: {message}", err=True)
+
+        def notice(matched: int) -> None:
+            if not script.machine.quiet and not as_json:
+                what = f"script '{filename}'" if script_file else \
+                    f"description '{re.split(r'[{{/;]', text.strip(), maxsplit=1)[0].strip()}'"
+                click.echo(f"usdtgen: {what} matched {matched} probe{'s' if matched != 1 else ''}",
+                           err=True)
+
+        status = run_script(script, config, warn, notice)
+        stream.flush()
+    except UsdtgenError as e:
+        raise InputError(f"usdtgen: {e}" if "\n" not in str(e) else str(e)) from None
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    if stream is not sys.stdout:
+        stream.close()
+    sys.exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

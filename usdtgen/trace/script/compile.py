@@ -1,0 +1,1339 @@
+"""Compile a parsed D script into Python closures, once, before tracing starts.
+
+Every expression becomes a function of the probe firing (``Firing``) and every clause a list
+of action closures, so an event costs calls, never a tree walk. Names are resolved here:
+undefined variables, wrong argument counts, actions used as values and the like are
+``file:line:col`` errors. The compiler also works out what the kernel must fetch for each
+clause: which arguments it reads, and which of them it reads as strings (``copyinstr``).
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass, field
+
+from lark import Token, Tree
+
+from usdtgen.errors import Loc, ScriptError
+from usdtgen.trace.printf import FormatError, compile_format
+from usdtgen.trace.script.aggregate import AggFunction, Aggregation, KeyType, make_adder
+from usdtgen.trace.script.parse import ParsedScript, error_at
+from usdtgen.trace.script.probes import DescriptionError, ProbeDescription, parse_description
+
+MAX_ARGS = 12
+INT64 = (1 << 64) - 1
+_SIGN = 1 << 63
+
+OPTIONS_WITH_VALUES = {"bufsize", "switchrate", "aggrate", "strsize", "aggsortpos",
+                       "aggsortkeypos", "dynvarsize", "aggsize", "cleanrate", "statusrate",
+                       "specsize", "nspec", "stackframes", "ustackframes", "jstackframes",
+                       "bufpolicy", "bufresize", "strip", "encoding"}
+OPTIONS_FLAGS = {"quiet", "aggsortkey", "aggsortrev", "defaultargs", "zdefs", "destructive",
+                 "rawbytes", "flowindent", "grabanon", "aggpercpu", "cpp"}
+AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "max": (1, 1),
+                 "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
+                 "llquantize": (5, 6)}
+ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
+           "denormalize"}
+UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
+               "system": "destructive actions", "raise": "destructive actions",
+               "stop": "destructive actions", "copyout": "destructive actions",
+               "copyoutstr": "destructive actions", "speculation": "speculations",
+               "speculate": "speculations", "commit": "speculations", "discard": "speculations",
+               "freopen": "output redirection", "tracemem": "tracemem()", "printm": "printm()",
+               "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
+               "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
+               "uaddr": "user symbols", "copyin": "copyin() of memory"}
+STRING_FUNCTIONS = {"copyinstr": (1, 2), "stringof": (1, 1), "strlen": (1, 1),
+                    "strjoin": (2, 2), "substr": (2, 3), "basename": (1, 1), "dirname": (1, 1),
+                    "index": (2, 3), "rindex": (2, 3), "strstr": (2, 2), "strchr": (2, 2),
+                    "strrchr": (2, 2), "lltostr": (1, 2), "toupper": (1, 1), "tolower": (1, 1),
+                    "strtoll": (1, 2), "rand": (0, 0), "progenyof": (1, 1)}
+BUILTINS = {"pid", "tid", "execname", "timestamp", "vtimestamp", "walltimestamp", "cpu",
+            "probeprov", "probemod", "probefunc", "probename", "id", "epid", "ppid", "uid",
+            "gid", "errno", "curthread", "arg", "args", "self", "this"}
+
+
+class Fault(Exception):
+    """A runtime error in a clause (bad address, division by zero): an ERROR probe firing."""
+
+    def __init__(self, message: str, code: int = 0, address: int = 0):
+        super().__init__(message)
+        self.code = code
+        self.address = address
+
+
+FAULT_BADADDR, FAULT_DIVZERO = 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Ty:
+    """The static type of an expression: an int of ``size`` bytes, a string, or unknown."""
+
+    kind: str                     # "int", "string", "any" or "void"
+    size: int = 8
+    signed: bool = True
+
+    @property
+    def key_type(self) -> KeyType:
+        return KeyType(self.kind == "string", self.size if self.kind == "int" else 8)
+
+
+INT, LONG, ULONG, STRING, ANY, VOID = (Ty("int", 4), Ty("int", 8), Ty("int", 8, False),
+                                       Ty("string", 0), Ty("any"), Ty("void", 0))
+_BUILTIN_TYPES = {"pid": INT, "tid": INT, "execname": STRING, "timestamp": ULONG,
+                  "vtimestamp": ULONG, "walltimestamp": LONG, "cpu": INT, "probeprov": STRING,
+                  "probemod": STRING, "probefunc": STRING, "probename": STRING, "id": INT,
+                  "epid": INT, "ppid": INT, "uid": INT, "gid": INT, "errno": INT}
+_CAST_SIZES = {"char": 1, "short": 2, "int": 4, "long": 8, "int8_t": 1, "uint8_t": 1,
+               "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "int64_t": 8,
+               "uint64_t": 8, "size_t": 8, "ssize_t": 8, "uintptr_t": 8, "intptr_t": 8,
+               "pid_t": 4, "uid_t": 4, "gid_t": 4, "id_t": 4, "off_t": 8, "uchar_t": 1,
+               "ushort_t": 2, "uint_t": 4, "ulong_t": 8, "u_longlong_t": 8, "longlong_t": 8,
+               "bool": 1, "_Bool": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeInfo:
+    """A probe as a clause sees it: its id and names, and its arguments' types when known."""
+
+    id: int
+    provider: str
+    module: str
+    function: str
+    name: str
+    arg_types: tuple | None = None     # per argument: (name, D type, size, signed, is_string)
+
+
+class Firing:
+    """One probe firing as the compiled clauses read it."""
+
+    __slots__ = ("args", "strings", "pid", "tid", "execname", "time", "cpu", "probe", "this")
+
+    def __init__(self, args, strings, pid, tid, execname, when, cpu, probe):
+        self.args = args              # MAX_ARGS ints
+        self.strings = strings        # MAX_ARGS strings or None (fetched by the kernel)
+        self.pid = pid
+        self.tid = tid
+        self.execname = execname
+        self.time = when
+        self.cpu = cpu
+        self.probe = probe
+        self.this = {}
+
+
+@dataclass
+class Needs:
+    """What a clause reads of a probe's arguments."""
+
+    args: set = field(default_factory=set)          # indexes read as numbers or strings
+    strings: set = field(default_factory=set)       # indexes read as strings
+    all_args: bool = False
+
+
+@dataclass
+class Clause:
+    index: int
+    descriptions: tuple[ProbeDescription, ...]
+    loc: Loc
+    node: Tree
+    records: bool = False           # prints something (the probe line in non-quiet mode)
+    needs: Needs = field(default_factory=Needs)
+    bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
+
+
+def wrap64(value: int) -> int:
+    if -_SIGN <= value < _SIGN:
+        return value
+    return ((value + _SIGN) & INT64) - _SIGN
+
+
+def _wrapper(ty: Ty):
+    bits = 8 * ty.size
+    mask = (1 << bits) - 1
+    if ty.signed:
+        half = 1 << (bits - 1)
+        if bits == 64:
+            return wrap64
+        return lambda v: ((v + half) & mask) - half
+    return lambda v: v & mask
+
+
+def _arith(left: Ty, right: Ty) -> Ty:
+    """C's usual arithmetic conversions, on LP64."""
+    size = max(4, left.size if left.kind == "int" else 8, right.size if right.kind == "int" else 8)
+    ls = left.signed or left.kind != "int" or left.size < size
+    rs = right.signed or right.kind != "int" or right.size < size
+    return Ty("int", size, ls and rs)
+
+
+def _truthy(value) -> bool:
+    return bool(value)
+
+
+class Compiler:
+    """Turns a ParsedScript into clauses, options and the state they share (a Machine)."""
+
+    def __init__(self, parsed: ParsedScript, machine, macro_args: list[str]):
+        self.parsed = parsed
+        self.machine = machine
+        self.macro_args = macro_args
+        self.used_macros: set[int] = set()
+        self.clauses: list[Clause] = []
+        self.global_types: dict[str, Ty] = {}
+        self.assigned: dict[str, Tree] = {}         # global name -> first assignment
+        self.tls_types: dict[str, Ty] = {}
+        self.this_types: dict[str, Ty] = {}
+        self.array_types: dict[str, tuple[int, Ty]] = {}
+        self.agg_defs: dict[str, Tree] = {}
+        self.probe: ProbeInfo | None = None
+        self.needs: Needs | None = None
+        self.resolving: set[str] = set()
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def error(self, node, message: str, hint: str = "") -> ScriptError:
+        line, col = _position(node)
+        return error_at(self.parsed.text, self.parsed.filename, line, col, message, hint)
+
+    def loc(self, node) -> Loc:
+        line, col = _position(node)
+        return Loc(self.parsed.filename, line, col)
+
+    # -- the program ----------------------------------------------------------------------------
+
+    def compile(self) -> list[Clause]:
+        tree = self.parsed.tree
+        for item in tree.children:
+            if isinstance(item, Token) and item.type == "PRAGMA":
+                self.pragma(item)
+        self.prescan(tree)
+        for item in tree.children:
+            if isinstance(item, Tree) and item.data == "clause":
+                self.clauses.append(self.clause(item))
+        for clause in self.clauses:           # check every clause once, argument types unknown
+            self.bind(clause, None)
+        if not self.machine.options.get("defaultargs"):
+            for i, text in enumerate(self.macro_args, start=1):
+                if i not in self.used_macros:
+                    raise error_at(
+                        self.parsed.text, self.parsed.filename, 1, 1,
+                        f"extra macro argument {text!r}: $${i} and ${i} are not used",
+                        "use '#pragma D option defaultargs' to allow unused arguments")
+        return self.clauses
+
+    def pragma(self, token: Token) -> None:
+        words = token.value.split()
+        if len(words) < 2 or words[1] != "D":
+            return                                   # not a D pragma: cpp's, ignored
+        if len(words) >= 4 and words[2] == "option":
+            name, _, value = words[3].partition("=")
+            if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
+                raise self.error(token, f"unknown option {name!r}",
+                                 "options: " + " ".join(sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)))
+            self.machine.set_option(name, value if value else True)
+        # attributes, binding, depends_on: nothing to do for a tracer
+
+    def prescan(self, tree: Tree) -> None:
+        """First assignments of globals and definitions of aggregations, in source order, so a
+        clause may use a variable or print an aggregation defined further down."""
+        for node in tree.iter_subtrees_topdown():
+            if node.data in ("assignment", "pre_incdec", "post_incdec"):
+                target = node.children[0] if node.data != "post_incdec" else node.children[0]
+                if node.data == "pre_incdec":
+                    target = node.children[1]
+                if isinstance(target, Tree) and target.data == "name":
+                    self.assigned.setdefault(str(target.children[0]), node)
+                elif isinstance(target, Tree) and target.data == "index" and \
+                        target.children[0].data == "name":
+                    self.assigned.setdefault("[]" + str(target.children[0].children[0]), node)
+                agg = _aggregation_target(target)
+                if agg is not None and node.data == "assignment":
+                    self.agg_defs.setdefault(agg, node)
+
+    def clause(self, node: Tree) -> Clause:
+        probe_list, predicate, body = node.children
+        descriptions = []
+        for token in probe_list.children:
+            text = self.expand_macros(str(token), token)
+            try:
+                descriptions.append(parse_description(text, self.loc(token)))
+            except DescriptionError as e:
+                raise self.error(token, str(e)) from None
+        clause = Clause(len(self.clauses), tuple(descriptions), self.loc(probe_list), node)
+        statements = body.children if body is not None else []
+        clause.records = body is None or not statements or any(
+            _records(s) for s in statements)
+        return clause
+
+    def expand_macros(self, text: str, token) -> str:
+        def value(match):
+            word = match.group(1)
+            if word.isdigit():
+                index = int(word)
+                return str(self.macro_value(index, token, as_string=True))
+            if word == "target":
+                return str(self.machine.target or "")
+            if word == "pid":
+                return str(self.machine.own_pid)
+            raise self.error(token, f"unknown macro ${word}")
+        return re.sub(r"\$\$?([0-9]+|[A-Za-z_]+)", value, text)
+
+    def macro_value(self, index: int, node, as_string: bool):
+        self.used_macros.add(index)
+        if index == 0:
+            return self.parsed.filename
+        if index > len(self.macro_args):
+            if self.machine.options.get("defaultargs"):
+                return "" if as_string else 0
+            raise self.error(node, f"macro argument ${index} is not defined",
+                             "give it after the target (or after --), or use "
+                             "'#pragma D option defaultargs'")
+        text = self.macro_args[index - 1]
+        if as_string:
+            return text
+        try:
+            return int(text, 0)
+        except ValueError:
+            return text
+
+    # -- binding a clause to a probe ----------------------------------------------------------
+
+    def bind(self, clause: Clause, probe: ProbeInfo | None):
+        """The clause's (predicate, actions) for ``probe``'s argument types, compiled once per
+        distinct signature. With ``probe`` None: a check with argument types unknown."""
+        signature = probe.arg_types if probe is not None else None
+        compiled = clause.bound.get(signature)
+        if compiled is not None:
+            return compiled
+        self.probe, self.needs = probe, clause.needs
+        self.this_types = {}
+        _, predicate_node, body = clause.node.children
+        predicate = None
+        if predicate_node is not None:
+            predicate, _ = self.expr(predicate_node.children[1])
+        actions = self.statements(body.children if body is not None else [])
+        compiled = clause.bound[signature] = (predicate, actions)
+        self.probe = self.needs = None
+        return compiled
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def statements(self, nodes) -> list:
+        actions = []
+        for node in nodes:
+            if isinstance(node, Token):
+                continue
+            actions.append(self.statement(node))
+        return actions
+
+    def statement(self, node: Tree):
+        kind = node.data
+        if kind == "if_stmt":
+            return self.if_statement(node)
+        if kind == "block":
+            return _sequence(self.statements(node.children))
+        if kind == "call" and str(node.children[0]) in ACTIONS:
+            return self.action(node)
+        if kind == "assignment" and _aggregation_target(node.children[0]) is not None:
+            return self.aggregate(node)
+        if kind in ("assignment", "pre_incdec", "post_incdec"):
+            fn, _ = self.expr(node)
+            return fn
+        fn, ty = self.expr(node)
+        return self.machine.output.trace_action(fn, ty)
+
+    def if_statement(self, node: Tree):
+        condition, _ = self.expr(node.children[0])
+        then = self.branch(node.children[1])
+        otherwise = self.branch(node.children[2]) if len(node.children) > 2 else None
+
+        if otherwise is None:
+            def run(f):
+                if condition(f):
+                    then(f)
+        else:
+            def run(f):
+                if condition(f):
+                    then(f)
+                else:
+                    otherwise(f)
+        return run
+
+    def branch(self, node):
+        if isinstance(node, Tree) and node.data == "block":
+            return _sequence(self.statements(node.children))
+        return self.statement(node)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def call_args(self, node: Tree) -> list:
+        args = node.children[1]
+        return [] if args is None else list(args.children)
+
+    def check_count(self, node: Tree, name: str, args, low: int, high: int) -> None:
+        if not low <= len(args) <= high:
+            want = str(low) if low == high else f"{low} to {high}"
+            raise self.error(node, f"{name}() takes {want} argument{'s' if high != 1 else ''}, "
+                                   f"not {len(args)}")
+
+    def agg_name(self, node, fn_name: str) -> Aggregation:
+        if not (isinstance(node, Tree) and node.data == "aggregation"):
+            raise self.error(node, f"{fn_name}() needs an aggregation (@name) here")
+        name = str(node.children[0])
+        aggregation = self.machine.aggregations.get(name)
+        if aggregation is None:
+            definition = self.agg_defs.get(name)
+            if definition is None:
+                raise self.error(node, f"aggregation {name} is never assigned")
+            self.aggregate(definition)        # defines it
+            aggregation = self.machine.aggregations[name]
+        return aggregation
+
+    def action(self, node: Tree):
+        name = str(node.children[0])
+        args = self.call_args(node)
+        out = self.machine.output
+        machine = self.machine
+        if name == "printf":
+            if not args:
+                raise self.error(node, "printf() needs a format string")
+            fmt = self.format_of(args[0], aggregation=False)
+            values = [self.expr(a) for a in args[1:]]
+            if fmt.conversions != len(values):
+                raise self.error(args[0], f"the format has {fmt.conversions} conversion"
+                                 f"{'s' if fmt.conversions != 1 else ''} but printf() has "
+                                 f"{len(values)} value{'s' if len(values) != 1 else ''}")
+            convs = [p for p in fmt.pieces if hasattr(p, "conversion")]
+            for conv, (_, ty), arg in zip(convs, values, args[1:]):
+                if conv.conversion == "s" and ty.kind == "int":
+                    raise self.error(arg, f"{conv.text} needs a string, and this is an integer",
+                                     "read a string argument with copyinstr(argN)")
+                if conv.conversion in "dixXuoc" and ty.kind == "string":
+                    raise self.error(arg, f"{conv.text} needs an integer, and this is a string")
+            return out.printf_action(fmt, [fn for fn, _ in values])
+        if name == "printa":
+            if not args:
+                raise self.error(node, "printa() needs an aggregation")
+            fmt = None
+            if isinstance(args[0], Tree) and args[0].data == "string_literal":
+                fmt = self.format_of(args[0], aggregation=True)
+                args = args[1:]
+            if not args:
+                raise self.error(node, "printa() needs an aggregation after its format")
+            aggregations = [self.agg_name(a, "printa") for a in args]
+            if fmt is None and len(aggregations) > 1:
+                raise self.error(node, "printa() of several aggregations needs a format")
+            if fmt is not None:
+                keys = sum(1 for p in fmt.pieces if hasattr(p, "conversion") and not p.aggregation)
+                if keys > len(aggregations[0].key_types):
+                    raise self.error(args[0] if fmt is None else node,
+                                     f"the printa() format has {keys} key conversions but "
+                                     f"{aggregations[0].name} has "
+                                     f"{len(aggregations[0].key_types)} keys")
+            return out.printa_action(fmt, aggregations)
+        if name in ("trace", "print"):
+            self.check_count(node, name, args, 1, 1)
+            fn, ty = self.expr(args[0])
+            return out.trace_action(fn, ty)
+        if name == "exit":
+            self.check_count(node, name, args, 1, 1)
+            fn, _ = self.expr(args[0])
+
+            def run(f):
+                machine.request_exit(fn(f))
+            return run
+        if name in ("clear", "denormalize"):
+            self.check_count(node, name, args, 1, 1)
+            aggregation = self.agg_name(args[0], name)
+            if name == "clear":
+                return lambda f: aggregation.clear()
+
+            def run(f):
+                aggregation.normal = 1
+            return run
+        if name == "trunc":
+            self.check_count(node, name, args, 1, 2)
+            aggregation = self.agg_name(args[0], name)
+            keep = self.expr(args[1])[0] if len(args) > 1 else None
+            return lambda f: aggregation.truncate(None if keep is None else keep(f), machine.options)
+        if name == "normalize":
+            self.check_count(node, name, args, 2, 2)
+            aggregation = self.agg_name(args[0], name)
+            normal, _ = self.expr(args[1])
+
+            def run(f):
+                value = normal(f)
+                if not isinstance(value, int) or value <= 0:
+                    raise Fault(f"illegal normalization value ({value})")
+                aggregation.normal = value
+            return run
+        raise self.error(node, f"unknown action {name}()")     # pragma: no cover
+
+    def format_of(self, node, aggregation: bool):
+        if not (isinstance(node, Tree) and node.data == "string_literal"):
+            raise self.error(node, "the format must be a string literal")
+        text = _string_value(str(node.children[0]))
+        try:
+            return compile_format(text, label="format", aggregation=aggregation, escapes=False,
+                                  extra_conversions="Y")
+        except FormatError as e:
+            line, col = _position(node)
+            raise error_at(self.parsed.text, self.parsed.filename, line, col + e.column,
+                           str(e)) from None
+
+    # -- aggregations ---------------------------------------------------------------------------
+
+    def aggregate(self, node: Tree):
+        target, op, value = node.children
+        name = _aggregation_target(target)
+        if str(op) != "=":
+            raise self.error(op, f"aggregations take '=', not {str(op)!r}")
+        if not (isinstance(value, Tree) and value.data == "call" and
+                str(value.children[0]) in AGG_FUNCTIONS):
+            raise self.error(value, f"{name} must be assigned an aggregating function",
+                             "count() sum() avg() min() max() stddev() quantize() "
+                             "lquantize() llquantize()")
+        fn_name = str(value.children[0])
+        args = self.call_args(value)
+        low, high = AGG_FUNCTIONS[fn_name]
+        self.check_count(value, fn_name, args, low, high)
+        key_nodes = [] if target.data == "aggregation" else \
+            (list(target.children[1].children) if target.children[1] is not None else [])
+        keys = [self.expr(k) for k in key_nodes]
+        for (_, ty), key_node in zip(keys, key_nodes):
+            if ty.kind == "void":
+                raise self.error(key_node, "this has no value to be a key")
+        params = ()
+        if fn_name == "lquantize":
+            lo, hi = self.constant(args[1]), self.constant(args[2])
+            step = self.constant(args[3]) if len(args) > 3 else 1
+            if step <= 0:
+                raise self.error(args[3], "lquantize() step must be positive")
+            if hi <= lo:
+                raise self.error(args[2], "lquantize() upper bound must be greater than the lower")
+            if (hi - lo) // step > 0xFFFF:
+                raise self.error(args[2], "lquantize() has too many levels (at most 65535)")
+            params = (lo, hi, step)
+        elif fn_name == "llquantize":
+            factor, lo, hi, steps = (self.constant(a) for a in args[1:5])
+            if factor < 2:
+                raise self.error(args[1], "llquantize() factor must be at least 2")
+            if lo < 0 or hi < lo:
+                raise self.error(args[2], "llquantize() needs 0 <= low <= high")
+            if steps < factor or steps % factor:
+                raise self.error(args[4], "llquantize() steps must be a multiple of the factor")
+            if factor ** (hi + 1) > (1 << 63):
+                raise self.error(args[3], "llquantize() high is too large for 64-bit values")
+            params = (factor, lo, hi, steps)
+        function = AggFunction(fn_name, params)
+        aggregations = self.machine.aggregations
+        existing = aggregations.get(name)
+        if existing is None:
+            existing = aggregations[name] = Aggregation(
+                name, len(aggregations), function, tuple(ty.key_type for _, ty in keys))
+        elif existing.function != function:
+            raise self.error(value, f"{name} is already {existing.function.name}(); it cannot "
+                                    f"also be {fn_name}()")
+        elif len(existing.key_types) != len(keys):
+            raise self.error(target, f"{name} has {len(existing.key_types)} keys elsewhere, "
+                                     f"{len(keys)} here")
+        elif self.probe is not None and self.probe.arg_types is not None:
+            # bound to a probe whose argument types are known: its keys print by them
+            existing.key_types = tuple(ty.key_type for _, ty in keys)
+        value_fn = self.expr(args[0])[0] if args and fn_name != "count" else (lambda f: 0)
+        if fn_name == "quantize":
+            incr_node = args[1] if len(args) > 1 else None
+        elif fn_name == "lquantize":
+            incr_node = args[4] if len(args) > 4 else None
+        elif fn_name == "llquantize":
+            incr_node = args[5] if len(args) > 5 else None
+        else:
+            incr_node = None
+        incr = self.expr(incr_node)[0] if incr_node is not None else None
+        add = make_adder(function)
+        entries = existing.entries
+        key_fns = [fn for fn, _ in keys]
+        if not key_fns:
+            if incr is None:
+                return lambda f: add(entries, (), value_fn(f), 1)
+            return lambda f: add(entries, (), value_fn(f), incr(f))
+        if len(key_fns) == 1:
+            key0 = key_fns[0]
+            if incr is None:
+                return lambda f: add(entries, (key0(f),), value_fn(f), 1)
+            return lambda f: add(entries, (key0(f),), value_fn(f), incr(f))
+        if incr is None:
+            return lambda f: add(entries, tuple(k(f) for k in key_fns), value_fn(f), 1)
+        return lambda f: add(entries, tuple(k(f) for k in key_fns), value_fn(f), incr(f))
+
+    def constant(self, node) -> int:
+        fn, ty = self.expr(node)
+        try:
+            value = fn(None)
+        except Exception:
+            value = None
+        if not isinstance(value, int):
+            raise self.error(node, "this must be an integer constant")
+        return value
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def expr(self, node):
+        """(function of a Firing, static type) for an expression node."""
+        method = getattr(self, "x_" + node.data, None)
+        if method is None:
+            raise self.error(node, f"{node.data.replace('_', ' ')} is not supported here")
+        return method(node)
+
+    def x_int_literal(self, node):
+        text = str(node.children[0]).rstrip("uUlL")
+        value = int(text, 16) if text[:2] in ("0x", "0X") else \
+            int(text, 8) if len(text) > 1 and text.startswith("0") else int(text)
+        if value > INT64:
+            raise self.error(node, "integer constant is too large")
+        ty = INT if value < (1 << 31) else LONG
+        value = wrap64(value)
+        return (lambda f: value), ty
+
+    def x_char_literal(self, node):
+        text = _string_value(str(node.children[0])[1:-1], quoted=False)
+        if len(text) != 1:
+            raise self.error(node, "a character constant holds one character")
+        value = ord(text)
+        return (lambda f: value), Ty("int", 1)
+
+    def x_string_literal(self, node):
+        value = _string_value(str(node.children[0]))
+        return (lambda f: value), STRING
+
+    def x_macro(self, node):
+        text = str(node.children[0])
+        if text.startswith("$$"):
+            word = text[2:]
+            if not word.isdigit():
+                raise self.error(node, f"unknown macro {text}")
+            value = self.macro_value(int(word), node, as_string=True)
+            return (lambda f: value), STRING
+        word = text[1:]
+        if word.isdigit():
+            value = self.macro_value(int(word), node, as_string=False)
+            return (lambda f: value), (STRING if isinstance(value, str) else
+                                       INT if -(1 << 31) <= value < (1 << 31) else LONG)
+        machine = self.machine
+        if word == "target":
+            return (lambda f: machine.target or 0), INT
+        if word == "pid":
+            own = machine.own_pid
+            return (lambda f: own), INT
+        if word in ("uid", "gid", "ppid"):
+            import os
+            value = {"uid": os.getuid(), "gid": os.getgid(), "ppid": os.getppid()}[word]
+            return (lambda f: value), INT
+        raise self.error(node, f"unknown macro {text}",
+                         "macros: $1..$9, $$1..$$9, $target, $pid, $ppid, $uid, $gid")
+
+    def x_name(self, node):
+        name = str(node.children[0])
+        match = re.fullmatch(r"arg(\d+)", name)
+        if match and int(match.group(1)) < MAX_ARGS:
+            index = int(match.group(1))
+            self.note_arg(index)
+            return (lambda f: f.args[index]), LONG
+        machine = self.machine
+        if name in _BUILTIN_TYPES:
+            return self.builtin(name), _BUILTIN_TYPES[name]
+        if name in ("self", "this"):
+            raise self.error(node, f"{name} must be followed by ->name")
+        if name == "args":
+            raise self.error(node, "args must be indexed: args[0], args[1], ...")
+        if name in self.global_types or name in self.assigned:
+            ty = self.global_type(name)
+            store = machine.globals
+            default = "" if ty.kind == "string" else 0
+            return (lambda f: store.get(name, default)), ty
+        if "[]" + name in self.assigned:
+            raise self.error(node, f"{name} is an associative array: index it, {name}[key]")
+        raise self.error(node, f"undefined variable {name!r}",
+                         "assign it somewhere in the script before reading it")
+
+    def builtin(self, name: str):
+        machine = self.machine
+        if name == "pid":
+            return lambda f: f.pid
+        if name == "tid":
+            return lambda f: f.tid
+        if name == "execname":
+            return lambda f: f.execname
+        if name in ("timestamp", "vtimestamp"):
+            return lambda f: f.time
+        if name == "walltimestamp":
+            return lambda f: f.time + machine.wall_offset
+        if name == "cpu":
+            return lambda f: f.cpu
+        if name == "probeprov":
+            return lambda f: f.probe.provider
+        if name == "probemod":
+            return lambda f: f.probe.module
+        if name == "probefunc":
+            return lambda f: f.probe.function
+        if name == "probename":
+            return lambda f: f.probe.name
+        if name in ("id", "epid"):
+            return lambda f: f.probe.id
+        if name == "ppid":
+            return lambda f: machine.parent_of(f.pid)
+        if name == "uid":
+            return lambda f: machine.uid_of(f.pid)
+        if name == "gid":
+            return lambda f: machine.gid_of(f.pid)
+        return lambda f: 0                                   # errno: not known for USDT
+
+    def global_type(self, name: str) -> Ty:
+        ty = self.global_types.get(name)
+        if ty is not None:
+            return ty
+        if name in self.resolving:
+            return LONG
+        self.resolving.add(name)
+        node = self.assigned[name]
+        try:
+            if node.data == "assignment":
+                _, op, value = node.children
+                saved = self.probe, self.needs
+                self.needs = Needs()
+                ty = self.expr(value)[1] if str(op) == "=" else LONG
+                self.probe, self.needs = saved
+            else:
+                ty = LONG
+        finally:
+            self.resolving.discard(name)
+        if ty.kind == "any":
+            ty = LONG
+        self.global_types[name] = ty
+        return ty
+
+    def note_arg(self, index: int, as_string: bool = False) -> None:
+        if self.needs is not None:
+            self.needs.args.add(index)
+            if as_string:
+                self.needs.strings.add(index)
+
+    def arg_type(self, index: int) -> Ty:
+        if self.probe is None or self.probe.arg_types is None:
+            return ANY
+        if index >= len(self.probe.arg_types):
+            return LONG
+        _, _, size, signed, is_string = self.probe.arg_types[index]
+        return STRING if is_string else Ty("int", size or 8, signed)
+
+    def x_index(self, node):
+        base, args = node.children
+        keys = [] if args is None else list(args.children)
+        if base.data == "name" and str(base.children[0]) == "args":
+            if len(keys) != 1:
+                raise self.error(node, "args[] takes one index")
+            index = self.constant(keys[0])
+            if not 0 <= index < MAX_ARGS:
+                raise self.error(keys[0], f"args[{index}] is out of range (0 to {MAX_ARGS - 1})")
+            if self.probe is not None and self.probe.arg_types is not None and \
+                    index >= len(self.probe.arg_types):
+                raise self.error(keys[0], f"args[{index}] is out of range: "
+                                 f"{self.probe.provider}:{self.probe.name} has "
+                                 f"{len(self.probe.arg_types)} arguments")
+            ty = self.arg_type(index)
+            self.note_arg(index, as_string=ty.kind == "string")
+            if ty.kind == "string":
+                def read(f):
+                    text = f.strings[index]
+                    if text is None:
+                        raise Fault(f"invalid address ({f.args[index]:#x})", FAULT_BADADDR,
+                                    f.args[index])
+                    return text
+                return read, ty
+            return (lambda f: f.args[index]), (LONG if ty.kind == "any" else ty)
+        if base.data == "aggregation":
+            raise self.error(node, "aggregations cannot be read; print them with printa()")
+        if base.data != "name":
+            raise self.error(node, "only associative arrays and args[] can be indexed")
+        name = str(base.children[0])
+        if name in BUILTINS or name in self.global_types:
+            raise self.error(node, f"{name} cannot be indexed")
+        if "[]" + name not in self.assigned:
+            raise self.error(base, f"undefined associative array {name!r}",
+                             "assign an element somewhere in the script before reading it")
+        key_fns = [self.expr(k)[0] for k in keys]
+        store = self.machine.arrays.setdefault(name, {})
+        value_ty = self.array_value_type(name)
+        default = "" if value_ty.kind == "string" else 0
+        key = _key_function(key_fns)
+        return (lambda f: store.get(key(f), default)), value_ty
+
+    def array_value_type(self, name: str) -> Ty:
+        entry = self.array_types.get(name)
+        if entry is not None:
+            return entry[1]
+        node = self.assigned["[]" + name]
+        ty = LONG
+        if node.data == "assignment" and str(node.children[1]) == "=" and \
+                name not in self.resolving:
+            self.resolving.add(name)
+            saved = self.probe, self.needs
+            self.needs = Needs()
+            try:
+                ty = self.expr(node.children[2])[1]
+            finally:
+                self.probe, self.needs = saved
+                self.resolving.discard(name)
+        if ty.kind == "any":
+            ty = LONG
+        self.array_types[name] = (0, ty)
+        return ty
+
+    def x_member(self, node):
+        base, member = node.children
+        member = str(member)
+        if not (base.data == "name" and str(base.children[0]) in ("self", "this")):
+            raise self.error(node, "'->' can only follow self or this",
+                             "usdtgen does not read structures from the traced process")
+        scope = str(base.children[0])
+        if scope == "self":
+            ty = self.tls_types.get(member)
+            if ty is None:
+                raise self.error(node, f"undefined thread-local variable self->{member}",
+                                 f"assign self->{member} before reading it")
+            store = self.machine.thread_locals
+            default = "" if ty.kind == "string" else 0
+            return (lambda f: store.get((f.tid, member), default)), ty
+        ty = self.this_types.get(member)
+        if ty is None:
+            raise self.error(node, f"undefined clause-local variable this->{member}",
+                             f"assign this->{member} earlier in this clause")
+        default = "" if ty.kind == "string" else 0
+        return (lambda f: f.this.get(member, default)), ty
+
+    def x_call(self, node):
+        name = str(node.children[0])
+        args = self.call_args(node)
+        if name in ACTIONS:
+            raise self.error(node, f"{name}() is an action: it has no value")
+        if name in AGG_FUNCTIONS:
+            raise self.error(node, f"{name}() is an aggregating function: assign it to an "
+                                   f"aggregation, @name = {name}(...)")
+        if name in UNSUPPORTED:
+            raise self.error(node, f"{name}() is not supported: usdtgen has no {UNSUPPORTED[name]}")
+        if name not in STRING_FUNCTIONS:
+            raise self.error(node, f"unknown function {name}()")
+        low, high = STRING_FUNCTIONS[name]
+        self.check_count(node, name, args, low, high)
+        if name == "copyinstr":
+            return self.copyinstr(node, args)
+        compiled = [self.expr(a) for a in args]
+        fns = [fn for fn, _ in compiled]
+        types = [ty for _, ty in compiled]
+        wants_string = {"strlen": [0], "strjoin": [0, 1], "substr": [0], "basename": [0],
+                        "dirname": [0], "index": [0, 1], "rindex": [0, 1], "strstr": [0, 1],
+                        "strchr": [0], "strrchr": [0], "toupper": [0], "tolower": [0],
+                        "strtoll": [0]}.get(name, [])
+        for i in wants_string:
+            if types[i].kind == "int":
+                raise self.error(args[i], f"argument {i + 1} of {name}() must be a string",
+                                 "read string arguments with copyinstr(argN)")
+        return _string_function(name, fns)
+
+    def copyinstr(self, node, args):
+        target = args[0]
+        while isinstance(target, Tree) and target.data == "cast":
+            target = target.children[1]
+        index = None
+        if isinstance(target, Tree) and target.data == "name":
+            match = re.fullmatch(r"arg(\d+)", str(target.children[0]))
+            if match and int(match.group(1)) < MAX_ARGS:
+                index = int(match.group(1))
+        elif isinstance(target, Tree) and target.data == "index" and \
+                target.children[0].data == "name" and str(target.children[0].children[0]) == "args":
+            index = self.constant(target.children[1].children[0])
+        if index is None:
+            raise self.error(args[0], "copyinstr() reads a probe argument here: copyinstr(argN) "
+                                      "or copyinstr(args[N])",
+                             "the kernel copies the string when the probe fires; keep the "
+                             "string itself (self->s = copyinstr(arg0)), not its address")
+        self.note_arg(index, as_string=True)
+        limit = self.expr(args[1])[0] if len(args) > 1 else None
+        machine = self.machine
+
+        def read(f):
+            text = f.strings[index]
+            if text is None:
+                raise Fault(f"invalid address ({f.args[index]:#x})", FAULT_BADADDR, f.args[index])
+            size = machine.strsize - 1
+            if limit is not None:
+                size = min(size, limit(f))
+            return text if len(text) <= size else text[:max(size, 0)]
+        return read, STRING
+
+    def x_cast(self, node):
+        type_node, operand = node.children
+        words = [str(t) for t in type_node.children if t.type == "TYPE_WORD"]
+        pointer = any(t.type == "STAR" for t in type_node.children)
+        fn, ty = self.expr(operand)
+        if words == ["string"] and not pointer:
+            if ty.kind == "int":
+                raise self.error(node, "an integer cannot be cast to string",
+                                 "use copyinstr(argN) for a string argument, stringof() or "
+                                 "lltostr() for a number")
+            return fn, STRING
+        if ty.kind == "string":
+            if pointer and words[0] == "char":
+                return fn, STRING
+            raise self.error(node, "a string cannot be cast to an integer")
+        target = _cast_type(words, pointer)
+        wrap = _wrapper(target)
+        return (lambda f: wrap(fn(f))), target
+
+    def x_sizeof_type(self, node):
+        words = [str(t) for t in node.children[0].children if t.type == "TYPE_WORD"]
+        pointer = any(t.type == "STAR" for t in node.children[0].children)
+        size = _cast_type(words, pointer).size
+        return (lambda f: size), Ty("int", 8, False)
+
+    def x_aggregation(self, node):
+        raise self.error(node, "aggregations cannot be read; print them with printa()")
+
+    def x_unary_op(self, node):
+        op, operand = node.children
+        op = str(op)
+        fn, ty = self.expr(operand)
+        if ty.kind == "string":
+            if op == "!":
+                return (lambda f: int(not fn(f))), INT
+            raise self.error(node, f"{op} cannot apply to a string")
+        if op == "!":
+            return (lambda f: int(not fn(f))), INT
+        result = Ty("int", max(4, ty.size), ty.signed)
+        wrap = _wrapper(result)
+        if op == "-":
+            return (lambda f: wrap(-fn(f))), result
+        if op == "~":
+            return (lambda f: wrap(~fn(f))), result
+        return (lambda f: wrap(fn(f))), result
+
+    def x_binary(self, node):
+        left_node, op, right_node = node.children
+        op = str(op)
+        left, lt = self.expr(left_node)
+        right, rt = self.expr(right_node)
+        strings = lt.kind == "string" or rt.kind == "string"
+        if strings:
+            if lt.kind == "int" or rt.kind == "int":
+                raise self.error(node, f"{op} cannot compare a string with an integer")
+            if op not in ("==", "!=", "<", "<=", ">", ">="):
+                hint = "join strings with strjoin(a, b)" if op == "+" else ""
+                raise self.error(op, f"{op} cannot apply to strings", hint)
+            return _compare(op, left, right, None), INT
+        result = _arith(lt, rt)
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            unsigned = None if result.signed else INT64 if result.size == 8 else (1 << 32) - 1
+            return _compare(op, left, right, unsigned), INT
+        wrap = _wrapper(result)
+        if op == "+":
+            return (lambda f: wrap(left(f) + right(f))), result
+        if op == "-":
+            return (lambda f: wrap(left(f) - right(f))), result
+        if op == "*":
+            return (lambda f: wrap(left(f) * right(f))), result
+        if op in ("/", "%"):
+            division = op == "/"
+            signed = result.signed
+
+            def divide(f):
+                a, b = left(f), right(f)
+                if b == 0:
+                    raise Fault("divide-by-zero", FAULT_DIVZERO)
+                if not signed:
+                    a, b = wrap(a), wrap(b)
+                q = abs(a) // abs(b)
+                if (a < 0) != (b < 0):
+                    q = -q
+                return wrap(q) if division else wrap(a - q * b)
+            return divide, result
+        if op == "<<":
+            return (lambda f: wrap(left(f) << (right(f) & 63))), result
+        if op == ">>":
+            if result.signed:
+                return (lambda f: wrap(left(f) >> (right(f) & 63))), result
+            mask = (1 << (8 * result.size)) - 1
+            return (lambda f: (left(f) & mask) >> (right(f) & 63)), result
+        if op == "&":
+            return (lambda f: wrap(left(f) & right(f))), result
+        if op == "|":
+            return (lambda f: wrap(left(f) | right(f))), result
+        if op == "^":
+            return (lambda f: wrap(left(f) ^ right(f))), result
+        raise self.error(node, f"unknown operator {op}")        # pragma: no cover
+
+    def x_and_(self, node):
+        left, _ = self.expr(node.children[0])
+        right, _ = self.expr(node.children[1])
+        return (lambda f: 1 if left(f) and right(f) else 0), INT
+
+    def x_or_(self, node):
+        left, _ = self.expr(node.children[0])
+        right, _ = self.expr(node.children[1])
+        return (lambda f: 1 if left(f) or right(f) else 0), INT
+
+    def x_xor_(self, node):
+        left, _ = self.expr(node.children[0])
+        right, _ = self.expr(node.children[1])
+        return (lambda f: 1 if bool(left(f)) != bool(right(f)) else 0), INT
+
+    def x_conditional(self, node):
+        condition, _ = self.expr(node.children[0])
+        then, tt = self.expr(node.children[1])
+        otherwise, ot = self.expr(node.children[2])
+        if {tt.kind, ot.kind} == {"int", "string"}:
+            raise self.error(node, "both branches of ?: must be strings, or both integers")
+        ty = tt if tt.kind != "any" else ot
+        if ty.kind == "int" and ot.kind == "int":
+            ty = _arith(tt, ot)
+        return (lambda f: then(f) if condition(f) else otherwise(f)), ty
+
+    # -- assignments ----------------------------------------------------------------------------
+
+    def x_assignment(self, node):
+        target, op, value_node = node.children
+        op = str(op)
+        value, vt = self.expr(value_node)
+        if vt.kind == "void":
+            raise self.error(value_node, "this has no value to assign")
+        if op != "=":
+            current, ct = self.expr(target)
+            if ct.kind == "string" or vt.kind == "string":
+                raise self.error(node, f"{op} cannot apply to strings")
+            binary = Tree("binary", [target, Token("OP", op[:-1]), value_node],
+                          meta=node.meta)
+            value, vt = self.x_binary(binary)
+        store = self.store(target, vt, node)
+        return store(value), vt
+
+    def x_pre_incdec(self, node):
+        return self.incdec(node, node.children[1], str(node.children[0]), pre=True)
+
+    def x_post_incdec(self, node):
+        return self.incdec(node, node.children[0], str(node.children[1]), pre=False)
+
+    def incdec(self, node, target, op, pre: bool):
+        current, ty = self.expr(target) if self.is_defined(target) else ((lambda f: 0), LONG)
+        if ty.kind == "string":
+            raise self.error(node, f"{op} cannot apply to a string")
+        ty = Ty("int", ty.size, ty.signed) if ty.kind == "int" else LONG
+        wrap = _wrapper(ty)
+        delta = 1 if op == "++" else -1
+        setter = self.store(target, ty, node)(lambda f: wrap(current(f) + delta))
+        if pre:
+            return setter, ty
+
+        def post(f):
+            old = current(f)
+            setter(f)
+            return old
+        return post, ty
+
+    def is_defined(self, target) -> bool:
+        if target.data == "member":
+            scope, member = str(target.children[0].children[0]), str(target.children[1])
+            return member in (self.tls_types if scope == "self" else self.this_types)
+        return True
+
+    def store(self, target, ty: Ty, node):
+        """A function that, given the value's function, returns the assigning closure."""
+        if ty.kind == "any":
+            ty = LONG
+        machine = self.machine
+        if target.data == "name":
+            name = str(target.children[0])
+            if name in BUILTINS or re.fullmatch(r"arg\d+", name):
+                raise self.error(target, f"{name} cannot be assigned")
+            declared = self.global_type(name)
+            if {declared.kind, ty.kind} == {"int", "string"}:
+                raise self.error(node, f"{name} is a {_kind_word(declared)}; it cannot take a "
+                                       f"{_kind_word(ty)}")
+            store = machine.globals
+
+            def make(value):
+                def assign(f):
+                    v = store[name] = value(f)
+                    return v
+                return assign
+            return make
+        if target.data == "member":
+            base = target.children[0]
+            if not (base.data == "name" and str(base.children[0]) in ("self", "this")):
+                raise self.error(target, "'->' can only follow self or this")
+            scope, member = str(base.children[0]), str(target.children[1])
+            types = self.tls_types if scope == "self" else self.this_types
+            declared = types.setdefault(member, ty)
+            if {declared.kind, ty.kind} == {"int", "string"}:
+                raise self.error(node, f"{scope}->{member} is a {_kind_word(declared)}; it "
+                                       f"cannot take a {_kind_word(ty)}")
+            if scope == "this":
+                def make(value):
+                    def assign(f):
+                        v = f.this[member] = value(f)
+                        return v
+                    return assign
+                return make
+            store = machine.thread_locals
+
+            def make(value):
+                def assign(f):
+                    v = value(f)
+                    if v == 0 or v == "":
+                        store.pop((f.tid, member), None)      # D: assigning 0 frees it
+                    else:
+                        store[(f.tid, member)] = v
+                    return v
+                return assign
+            return make
+        if target.data == "index":
+            base, args = target.children
+            if base.data != "name" or str(base.children[0]) in BUILTINS:
+                raise self.error(target, "only associative arrays can be assigned by index")
+            name = str(base.children[0])
+            if name in self.global_types:
+                raise self.error(target, f"{name} is a scalar variable; it cannot be indexed")
+            declared = self.array_value_type(name)
+            if {declared.kind, ty.kind} == {"int", "string"}:
+                raise self.error(node, f"{name}[] holds {_kind_word(declared)}s; it cannot "
+                                       f"take a {_kind_word(ty)}")
+            key = _key_function([self.expr(k)[0] for k in ([] if args is None else args.children)])
+            array = machine.arrays.setdefault(name, {})
+
+            def make(value):
+                def assign(f):
+                    v = value(f)
+                    if v == 0 or v == "":
+                        array.pop(key(f), None)
+                    else:
+                        array[key(f)] = v
+                    return v
+                return assign
+            return make
+        raise self.error(target, "this cannot be assigned")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _position(node) -> tuple[int, int]:
+    if isinstance(node, Token):
+        return node.line or 1, node.column or 1
+    meta = getattr(node, "meta", None)
+    if meta is not None and not getattr(meta, "empty", True):
+        return meta.line, meta.column
+    for child in getattr(node, "children", ()):
+        if child is not None:
+            return _position(child)
+    return 1, 1
+
+
+def _aggregation_target(node) -> str | None:
+    if isinstance(node, Tree) and node.data == "aggregation":
+        return str(node.children[0])
+    if isinstance(node, Tree) and node.data == "index" and isinstance(node.children[0], Tree) \
+            and node.children[0].data == "aggregation":
+        return str(node.children[0].children[0])
+    return None
+
+
+def _records(node) -> bool:
+    """Whether a statement leaves output (so non-quiet mode prints the probe line)."""
+    if not isinstance(node, Tree):
+        return False
+    if node.data == "call" and str(node.children[0]) in ("printf", "printa", "trace", "print",
+                                                         "exit"):
+        return True
+    if node.data in ("if_stmt", "block"):
+        return any(_records(child) for child in node.children[1 if node.data == "if_stmt" else 0:])
+    if node.data in ("assignment", "pre_incdec", "post_incdec", "call"):
+        return False
+    return True                      # a bare expression is traced
+
+
+def _sequence(actions):
+    if len(actions) == 1:
+        return actions[0]
+
+    def run(f):
+        for action in actions:
+            action(f)
+    return run
+
+
+def _key_function(key_fns):
+    if len(key_fns) == 1:
+        only = key_fns[0]
+        return only
+    return lambda f: tuple(k(f) for k in key_fns)
+
+
+def _compare(op: str, left, right, unsigned_mask):
+    import operator
+    fn = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+          ">": operator.gt, ">=": operator.ge}[op]
+    if unsigned_mask is not None and op not in ("==", "!="):
+        return lambda f: 1 if fn(left(f) & unsigned_mask, right(f) & unsigned_mask) else 0
+    return lambda f: 1 if fn(left(f), right(f)) else 0
+
+
+def _kind_word(ty: Ty) -> str:
+    return "string" if ty.kind == "string" else "integer"
+
+
+def _cast_type(words: list[str], pointer: bool) -> Ty:
+    if pointer:
+        return Ty("int", 8, False)
+    unsigned = "unsigned" in words or any(w.startswith("uint") or w in (
+        "size_t", "uintptr_t", "uchar_t", "ushort_t", "uint_t", "ulong_t", "u_longlong_t",
+        "uid_t", "gid_t", "bool", "_Bool") for w in words)
+    size = 4
+    core = [w for w in words if w not in ("unsigned", "signed")]
+    if core.count("long") >= 1:
+        size = 8
+    elif core:
+        size = _CAST_SIZES.get(core[0], 8 if core[0] == "void" else 4)
+    return Ty("int", size, not unsigned)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+            "\\": "\\", '"': '"', "'": "'", "?": "?", "0": "\0"}
+
+
+def _string_value(literal: str, quoted: bool = True) -> str:
+    """A D string literal's text with its escapes decoded."""
+    body = literal[1:-1] if quoted else literal
+
+    def decode(match):
+        text = match.group(1)
+        if text[0] in "01234567" and len(text) > 1 or text[0] in "1234567":
+            return chr(int(text, 8) & 0xFF)
+        if text[0] == "x":
+            return chr(int(text[1:], 16) & 0xFF)
+        return _ESCAPES.get(text, text)
+    return re.sub(r"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)", decode, body)
+
+
+def _string_function(name: str, fns):
+    a = fns[0] if fns else None
+    b = fns[1] if len(fns) > 1 else None
+    c = fns[2] if len(fns) > 2 else None
+    if name == "stringof":
+        return (lambda f: _as_string(a(f))), STRING
+    if name == "strlen":
+        return (lambda f: len(a(f))), Ty("int", 8, False)
+    if name == "strjoin":
+        return (lambda f: a(f) + b(f)), STRING
+    if name == "substr":
+        def substr(f):
+            s, start = a(f), b(f)
+            if start < 0:
+                start = max(0, len(s) + start)
+            if c is None:
+                return s[start:]
+            length = c(f)
+            if length < 0:
+                end = len(s) + length
+                return s[start:end] if end > start else ""
+            return s[start:start + length]
+        return substr, STRING
+    if name == "basename":
+        return (lambda f: _basename(a(f))), STRING
+    if name == "dirname":
+        return (lambda f: _dirname(a(f))), STRING
+    if name in ("index", "rindex"):
+        forward = name == "index"
+
+        def find(f):
+            s, t = a(f), b(f)
+            if c is None:
+                return s.find(t) if forward else s.rfind(t)
+            start = c(f)
+            if forward:
+                return s.find(t, max(start, 0)) if start < len(s) or t == "" else -1
+            return s.rfind(t, 0, start + len(t)) if start >= 0 else -1
+        return find, LONG
+    if name == "strstr":
+        def strstr(f):
+            s, t = a(f), b(f)
+            at = s.find(t)
+            return "" if at < 0 else s[at:]
+        return strstr, STRING
+    if name in ("strchr", "strrchr"):
+        forward = name == "strchr"
+
+        def strchr(f):
+            s, ch = a(f), b(f)
+            ch = chr(ch) if isinstance(ch, int) else str(ch)[:1]
+            at = s.find(ch) if forward else s.rfind(ch)
+            return "" if at < 0 else s[at:]
+        return strchr, STRING
+    if name == "lltostr":
+        def lltostr(f):
+            value = a(f)
+            base = b(f) if b is not None else 10
+            if base == 10:
+                return str(value)
+            digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+            value &= INT64
+            out = ""
+            while True:
+                value, rest = divmod(value, base)
+                out = digits[rest] + out
+                if value == 0:
+                    break
+            return ("0x" if base == 16 else "0" if base == 8 else "") + out
+        return lltostr, STRING
+    if name == "toupper":
+        return (lambda f: a(f).upper()), STRING
+    if name == "tolower":
+        return (lambda f: a(f).lower()), STRING
+    if name == "strtoll":
+        def strtoll(f):
+            text = a(f).strip()
+            base = b(f) if b is not None else 10
+            match = re.match(r"[+-]?[0-9a-zA-Z]+", text)
+            try:
+                return wrap64(int(match.group(0), base)) if match else 0
+            except ValueError:
+                return 0
+        return strtoll, LONG
+    if name == "rand":
+        return (lambda f: random.getrandbits(31)), INT
+    if name == "progenyof":
+        return (lambda f: 0), INT
+    raise ValueError(name)                  # pragma: no cover
+
+
+def _as_string(value) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _basename(path: str) -> str:
+    stripped = path.rstrip("/")
+    if not stripped:
+        return "/" if path else "."
+    return stripped.rsplit("/", 1)[-1]
+
+
+def _dirname(path: str) -> str:
+    stripped = path.rstrip("/")
+    if not stripped:
+        return "/" if path else "."
+    if "/" not in stripped:
+        return "."
+    head = stripped.rsplit("/", 1)[0].rstrip("/")
+    return head or "/"
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()

@@ -1,0 +1,298 @@
+"""Run a compiled D script over a trace: choose the sites its clauses match, tell the tracer
+what to fetch for each, turn events into firings, and drive BEGIN, tick-N, END and ERROR.
+
+``load_script`` compiles (raising ScriptError with ``file:line:col``); ``run_script`` traces
+with usdtgen.trace.session and returns the exit status, with the trace's kernel state gone.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from usdtgen.errors import ScriptError
+from usdtgen.provider.model import is_string_type
+from usdtgen.trace.script.compile import MAX_ARGS, Compiler, Firing, ProbeInfo
+from usdtgen.trace.script.parse import error_at, parse_script
+from usdtgen.trace.script.probes import dashed, module_name
+from usdtgen.trace.script.runtime import Machine, OptionError, Timer, parse_rate, parse_size
+from usdtgen.trace.session import TraceConfig, TraceHooks, run_trace
+
+ZEROS = (0,) * MAX_ARGS
+NO_STRINGS = (None,) * MAX_ARGS
+BEGIN_ID, END_ID, ERROR_ID = 1, 2, 3
+
+
+class Script:
+    """A compiled script and its running state (``machine``)."""
+
+    def __init__(self, text: str, filename: str, macro_args=(), stream=None, errors=None,
+                 as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False):
+        parsed = parse_script(text, filename)
+        self.parsed = parsed
+        self.filename = filename
+        self.machine = machine = Machine(stream, errors, as_json)
+        if quiet or parsed.shebang_quiet:
+            machine.options["quiet"] = True
+        self.compiler = Compiler(parsed, machine, list(macro_args))
+        try:
+            self.clauses = self.compiler.compile()
+        except OptionError as e:
+            raise error_at(text, filename, 1, 1, str(e)) from None
+        self.allow_unmatched = allow_unmatched or bool(machine.options.get("zdefs"))
+        self.usdt = [c for c in self.clauses if any(d.kind == "usdt" for d in c.descriptions)]
+        self.next_id = 4
+        self.timers: list[Timer] = []
+        self.begin = self.special("BEGIN", BEGIN_ID)
+        self.end = self.special("END", END_ID)
+        error_probe = ProbeInfo(ERROR_ID, "dtrace", "", "", "ERROR")
+        machine.error_probe = error_probe
+        machine.error_clauses = self.special("ERROR", ERROR_ID)
+        by_interval: dict[int, list] = {}
+        for clause in self.clauses:
+            for description in clause.descriptions:
+                if description.kind == "tick":
+                    by_interval.setdefault(description.interval_ns, []).append(
+                        (clause, description.name))
+        now = time.monotonic_ns()
+        for interval, entries in by_interval.items():
+            probe = ProbeInfo(self.new_id(), "profile", "", "", entries[0][1])
+            bound = [(c, *self.compiler.bind(c, None)) for c, _ in entries]
+            self.timers.append(Timer(interval, now + interval, bound, probe))
+        self.bound_by_site: dict = {}           # (path, address) -> (ProbeInfo, bound clauses)
+        self.bound_by_id: dict = {}             # id(SiteEvent) -> (ProbeInfo, bound clauses)
+        self.function_names: dict = {}
+        self.sites_matched = 0
+        self.checked_matches = False
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def special(self, kind: str, probe_id: int) -> list:
+        return [(c, *self.compiler.bind(c, None)) for c in self.clauses
+                if any(d.kind == kind for d in c.descriptions)]
+
+    # -- choosing and binding sites --------------------------------------------------------------
+
+    def select_sites(self, sites: list) -> list:
+        """The listed sites some clause matches; the first time, every USDT description must
+        match a site (unless -Z)."""
+        pid = self.machine.target
+        chosen = []
+        matched_descriptions = set()
+        for listed in sites:
+            site = listed.site
+            function = self.function_of(listed)
+            module = module_name(site.path)
+            hit = False
+            for clause in self.usdt:
+                for description in clause.descriptions:
+                    if description.matches(site.provider, module, function, site.name, pid):
+                        matched_descriptions.add(id(description))
+                        hit = True
+            if hit:
+                chosen.append(listed)
+        if not self.checked_matches:
+            self.checked_matches = True
+            if not self.allow_unmatched:
+                for clause in self.usdt:
+                    for description in clause.descriptions:
+                        if description.kind == "usdt" and id(description) not in matched_descriptions:
+                            loc = description.loc
+                            raise error_at(self.parsed.text, loc.file, loc.line, loc.col,
+                                           f"probe description {description.text} does not "
+                                           "match any probe",
+                                           "check with 'usdtgen list'; -Z allows descriptions "
+                                           "that match nothing")
+        return chosen
+
+    def function_of(self, listed) -> str:
+        site = listed.site
+        names = self.function_names.get(site.path)
+        if names is None:
+            names = self.function_names[site.path] = {}
+        if site.address not in names:
+            from usdtgen.elf.symbols import containing_functions
+            names.update(containing_functions(listed.open_path or site.path, [site.address]))
+            names.setdefault(site.address, "")
+        return names[site.address]
+
+    def site_fetch(self, listed):
+        """(argument indexes to fetch, indexes to read as strings) for one site; binds the
+        clauses that match it to its argument types on the way."""
+        info, bound = self.bind_site(listed)
+        fetch, strings = set(), set()
+        for clause, _, _ in bound:
+            fetch |= clause.needs.args
+            strings |= clause.needs.strings
+        return frozenset(fetch), frozenset(strings)
+
+    def bind_site(self, listed):
+        site = listed.site
+        key = (site.path, site.address, site.provider, site.name)
+        known = self.bound_by_site.get(key)
+        if known is not None:
+            return known
+        arg_types = None
+        if listed.args is not None:
+            types = []
+            for i, spec in enumerate(listed.args.args):
+                declared = listed.arg_names[i] if listed.arg_names and i < len(listed.arg_names) \
+                    else None
+                dtype = declared[1] if declared else None
+                types.append((declared[0] if declared else f"arg{i}", dtype, spec.size,
+                              spec.signed, is_string_type(dtype)))
+            arg_types = tuple(types)
+        function = self.function_of(listed)
+        info = ProbeInfo(self.new_id(), site.provider, module_name(site.path), function,
+                         dashed(site.name), arg_types)
+        pid = self.machine.target
+        bound = []
+        for clause in self.usdt:
+            if any(d.matches(site.provider, info.module, function, site.name, pid)
+                   for d in clause.descriptions):
+                bound.append((clause, *self.compiler.bind(clause, info)))
+        self.sites_matched += 1
+        known = self.bound_by_site[key] = (info, bound)
+        return known
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def on_event(self, event) -> None:
+        machine = self.machine
+        if machine.exiting:
+            return
+        site = event.site
+        known = self.bound_by_id.get(id(site))
+        if known is None:
+            known = self.bound_by_site.get((site.path, site.address, site.provider, site.probe))
+            if known is None:
+                return
+            self.bound_by_id[id(site)] = known
+        info, bound = known
+        values = event.values
+        count = len(values)
+        args = tuple(0 if v is None else v for v in values) + ZEROS[count:] \
+            if None in values else values + ZEROS[count:]
+        strings = event.strings + NO_STRINGS[count:] if event.strings is not None else NO_STRINGS
+        machine.run(Firing(args, strings, event.pid, event.tid, event.comm, event.time,
+                           event.cpu, info), bound)
+
+    def fire_special(self, bound, probe: ProbeInfo) -> None:
+        if bound:
+            self.machine.run(Firing(ZEROS, NO_STRINGS, os.getpid(), os.getpid(), "usdtgen",
+                                    time.monotonic_ns(), 0, probe), bound)
+
+    def fire_begin(self) -> None:
+        self.fire_special(self.begin, ProbeInfo(BEGIN_ID, "dtrace", "", "", "BEGIN"))
+
+    def fire_end(self) -> None:
+        self.fire_special(self.end, ProbeInfo(END_ID, "dtrace", "", "", "END"))
+
+    def run_timers(self) -> None:
+        now = time.monotonic_ns()
+        for timer in self.timers:
+            if now >= timer.next_ns and not self.machine.exiting:
+                self.fire_special(timer.clauses, timer.probe)
+                timer.next_ns += timer.interval_ns
+                if timer.next_ns <= now:                   # fell behind: no burst of catch-ups
+                    timer.next_ns = now + timer.interval_ns
+
+    def next_timer_in(self) -> float | None:
+        if not self.timers:
+            return None
+        return max(0.0, (min(t.next_ns for t in self.timers) - time.monotonic_ns()) / 1e9)
+
+    def probes_matched(self) -> int:
+        specials = sum(1 for bound in (self.begin, self.end, self.machine.error_clauses) if bound)
+        return self.sites_matched + specials + len(self.timers)
+
+
+class _Hooks(TraceHooks):
+    def __init__(self, script: Script, notice):
+        self.script = script
+        self.notice = notice
+
+    def on_target(self, pid):
+        self.script.machine.target = pid
+
+    def started(self):
+        script = self.script
+        self.notice(script.probes_matched())
+        script.fire_begin()
+
+    def wakeup_in(self):
+        return self.script.next_timer_in()
+
+    def tick(self):
+        self.script.run_timers()
+
+    def should_stop(self):
+        return self.script.machine.exiting
+
+
+def has_usdt_clauses(text: str, filename: str) -> bool:
+    """Whether a script has a clause for USDT probes (so it needs a target); raises
+    ScriptError for a syntax error."""
+    from usdtgen.trace.script.probes import SPECIAL, tick_interval, DescriptionError
+    parsed = parse_script(text, filename)
+    for clause in parsed.tree.find_data("clause"):
+        for token in clause.children[0].children:
+            name = str(token).split(":")[-1]
+            try:
+                special = name in SPECIAL or tick_interval(name) is not None
+            except DescriptionError:
+                special = True
+            if not special:
+                return True
+    return False
+
+
+def load_script(text: str, filename: str, macro_args=(), stream=None, errors=None,
+                as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False) -> Script:
+    return Script(text, filename, macro_args, stream, errors, as_json, quiet, allow_unmatched)
+
+
+def trace_config(script: Script, target=None, pid=None, command=None, types=None,
+                 duration=None, buffer_pages=None) -> TraceConfig:
+    options = script.machine.options
+    extra = {}
+    if buffer_pages is not None:
+        extra["buffer_pages"] = buffer_pages
+    elif "bufsize" in options:
+        from usdtgen.trace import perf
+        pages = max(2, parse_size(options["bufsize"]) // perf.PAGE_SIZE)
+        extra["buffer_pages"] = 1 << (pages.bit_length() - 1)
+    poll = 0.1
+    for name in ("switchrate", "aggrate"):
+        if name in options:
+            poll = min(poll, parse_rate(options[name]))
+    return TraceConfig(target=target, pid=pid, command=command, types=types, duration=duration,
+                       site_filter=script.select_sites, site_fetch=script.site_fetch,
+                       keep_addresses=True, allow_empty=not script.usdt or script.allow_unmatched,
+                       poll_seconds=poll, **extra)
+
+
+def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
+               notice=lambda matched: None) -> int:
+    """Trace, then fire END and print what is left; returns the exit status (exit()'s
+    value; else, with -c, the command's)."""
+    if script.usdt and config.target is None and config.pid is None and config.command is None:
+        raise _no_target(script)
+    result = run_trace(config, script.on_event, warn, _Hooks(script, notice))
+    machine = script.machine
+    was_exiting = machine.exiting
+    machine.exiting = False                       # END's clauses run, exit() in END included
+    script.fire_end()
+    machine.print_remaining()
+    if was_exiting or machine.exiting:
+        return machine.exit_status
+    return result.exit_status
+
+
+def _no_target(script: Script) -> ScriptError:
+    description = script.usdt[0].descriptions[0]
+    loc = description.loc
+    return error_at(script.parsed.text, loc.file, loc.line, loc.col,
+                    f"{description.text} is a USDT probe, but there is no process or program "
+                    "to trace", "name a program, or give -p PID or -c CMD")

@@ -1,0 +1,294 @@
+"""The running state of a D script: variables, aggregations, options and output, and the
+dispatch of probe firings (USDT events, BEGIN, END, ERROR, tick-N) to compiled clauses.
+
+Output follows dtrace(1M): in non-quiet mode a ``CPU ID FUNCTION:NAME`` heading, then one
+line per firing of a clause that prints, ending in a newline; aggregations not printed with
+printa() are printed at the end, after an empty line.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from usdtgen.trace.script.aggregate import INT64_MAX, Aggregation, c_div, format_key, \
+    json_dump, quantize_table, lquantize_table, llquantize_table, scalar_value, wrap_int, KeyType
+from usdtgen.trace.script.compile import MAX_ARGS, Firing, Fault, ProbeInfo
+
+ZEROS = (0,) * MAX_ARGS
+NO_STRINGS = (None,) * MAX_ARGS
+SIZE_SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text) -> int:
+    """``4m`` → 4 MiB; a bare number is bytes."""
+    text = str(text).strip().lower()
+    multiplier = 1
+    if text and text[-1] in SIZE_SUFFIX:
+        multiplier, text = SIZE_SUFFIX[text[-1]], text[:-1]
+    return int(text, 0) * multiplier
+
+
+def parse_rate(text) -> float:
+    """``10hz`` → 0.1 s; ``500ms`` → 0.5 s; a bare number is hertz."""
+    text = str(text).strip().lower()
+    for suffix, scale in (("hz", None), ("nsec", 1e-9), ("ns", 1e-9), ("usec", 1e-6),
+                          ("us", 1e-6), ("msec", 1e-3), ("ms", 1e-3), ("sec", 1.0), ("s", 1.0)):
+        if text.endswith(suffix):
+            number = float(text[:-len(suffix)])
+            return 1.0 / number if scale is None else number * scale
+    return 1.0 / float(text)
+
+
+class OptionError(ValueError):
+    """An option value that cannot be used."""
+
+
+class Output:
+    """Where a script's printf/trace/printa text goes, in DTrace's layout (or JSON lines)."""
+
+    def __init__(self, machine: Machine, stream, as_json: bool = False):
+        self.machine = machine
+        self.stream = stream
+        self.as_json = as_json
+        self.heading_done = False
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+
+    @property
+    def quiet(self) -> bool:
+        return bool(self.machine.options.get("quiet"))
+
+    def probe_line(self, f: Firing) -> None:
+        if self.as_json:
+            return
+        if not self.heading_done:
+            self.heading_done = True
+            self.write(f"{'CPU':>3} {'ID':>6} {'FUNCTION:NAME':>32}\n")
+        name = f"{f.probe.function}:{f.probe.name}"
+        self.write(f"{f.cpu:3d} {f.probe.id:6d} {name:>32} ")
+
+    def printf_action(self, fmt, value_fns):
+        def run(f):
+            text = fmt.render([fn(f) for fn in value_fns])
+            if self.as_json:
+                self.write(json_dump({"type": "printf", "probe": _probe_name(f), "text": text})
+                           + "\n")
+            else:
+                self.write(text)
+        return run
+
+    def trace_action(self, fn, ty):
+        size = ty.size if ty.kind == "int" else 8
+
+        def run(f):
+            value = fn(f)
+            if self.as_json:
+                self.write(json_dump({"type": "trace", "probe": _probe_name(f),
+                                      "value": value}) + "\n")
+            elif self.quiet:
+                self.write(str(value))
+            elif isinstance(value, str):
+                self.write(f"  {value:<33}")
+            else:
+                self.write(format_key(value, KeyType(False, size)))
+        return run
+
+    def printa_action(self, fmt, aggregations: list[Aggregation]):
+        machine = self.machine
+
+        def run(f):
+            self.printa(fmt, aggregations, machine.options)
+        return run
+
+    def printa(self, fmt, aggregations: list[Aggregation], options) -> None:
+        first = aggregations[0]
+        for aggregation in aggregations:
+            aggregation.printed = True
+        if self.as_json:
+            for aggregation in aggregations:
+                self.write(json_dump(aggregation.json_object(options)) + "\n")
+            return
+        if fmt is None:
+            self.write("\n" + first.default_text(options))
+            return
+        keys = first.sorted_keys(options) if len(aggregations) == 1 else \
+            _joined_keys(aggregations, options)
+        out = []
+        for key in keys:
+            current = 0
+            values = list(key)
+            pieces = []
+            for piece in fmt.pieces:
+                if not hasattr(piece, "conversion"):
+                    pieces.append(piece.text)
+                    continue
+                if piece.aggregation:
+                    aggregation = aggregations[min(current, len(aggregations) - 1)]
+                    current += 1
+                    pieces.append(_aggregation_value(piece, aggregation, key))
+                    continue
+                value = values.pop(0) if values else None
+                pieces.append(piece.render(value))
+            out.append("".join(pieces))
+        self.write("".join(out))
+
+
+def _probe_name(f: Firing) -> str:
+    return f"{f.probe.provider}:{f.probe.module}:{f.probe.function}:{f.probe.name}"
+
+
+def _joined_keys(aggregations, options) -> list:
+    first = aggregations[0]
+    keys = dict.fromkeys(first.sorted_keys(options))
+    for aggregation in aggregations[1:]:
+        for key in aggregation.sorted_keys(options):
+            keys.setdefault(key, None)
+    return list(keys)
+
+
+def _aggregation_value(piece, aggregation: Aggregation, key) -> str:
+    from usdtgen.trace.script.aggregate import new_state
+    state = aggregation.entries.get(key)
+    if state is None:
+        state = new_state(aggregation.function)
+    name = aggregation.function.name
+    if name == "quantize":
+        return quantize_table(state, aggregation.normal)
+    if name == "lquantize":
+        return lquantize_table(aggregation.function, state, aggregation.normal)
+    if name == "llquantize":
+        return llquantize_table(aggregation.function, state, aggregation.normal)
+    return piece.render(scalar_value(aggregation.function, state, aggregation.normal))
+
+
+@dataclass
+class Timer:
+    interval_ns: int
+    next_ns: int
+    clauses: list
+    probe: ProbeInfo
+
+
+class Machine:
+    """All the state a script's clauses share while it runs."""
+
+    def __init__(self, stream=None, errors=None, as_json: bool = False):
+        self.options: dict = {}
+        self.globals: dict = {}
+        self.thread_locals: dict = {}
+        self.arrays: dict = {}
+        self.aggregations: dict[str, Aggregation] = {}
+        self.output = Output(self, stream if stream is not None else sys.stdout, as_json)
+        self.errors = errors if errors is not None else sys.stderr
+        self.target: int | None = None
+        self.own_pid = os.getpid()
+        self.wall_offset = time.time_ns() - time.monotonic_ns()
+        self.exiting = False
+        self.exit_status = 0
+        self.error_count = 0
+        self.error_clauses: list = []
+        self.error_probe: ProbeInfo | None = None
+        self._procs: dict = {}
+
+    # -- options ---------------------------------------------------------------------------------
+
+    def set_option(self, name: str, value) -> None:
+        self.options[name] = value
+        if name in ("aggsortkeypos", "aggsortpos", "strsize"):
+            try:
+                self.options[name] = int(value)
+            except (TypeError, ValueError):
+                raise OptionError(f"option {name} needs a number, not {value!r}") from None
+
+    @property
+    def strsize(self) -> int:
+        return int(self.options.get("strsize", 256))
+
+    @property
+    def quiet(self) -> bool:
+        return bool(self.options.get("quiet"))
+
+    # -- running clauses -------------------------------------------------------------------------
+
+    def request_exit(self, status) -> None:
+        if not self.exiting:
+            self.exiting = True
+            self.exit_status = status if isinstance(status, int) else 0
+
+    def run(self, f: Firing, bound_clauses) -> None:
+        """Fire ``f`` through its clauses: (clause, predicate, actions) triples."""
+        output = self.output
+        for clause, predicate, actions in bound_clauses:
+            try:
+                if predicate is not None and not predicate(f):
+                    continue
+                show = clause.records and not output.quiet
+                if show:
+                    output.probe_line(f)
+                for action in actions:
+                    action(f)
+                if show and not output.as_json:
+                    output.write("\n")
+            except Fault as fault:
+                self.fault(f, clause, fault)
+            except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as e:
+                self.fault(f, clause, Fault(f"cannot evaluate: {e}"))
+
+    def fault(self, f: Firing, clause, fault: Fault) -> None:
+        self.error_count += 1
+        probe = f.probe
+        self.errors.write(f"usdtgen: error on enabled probe ID {probe.id} "
+                          f"({probe.provider}:{probe.module}:{probe.function}:{probe.name}): "
+                          f"{fault} in clause at {clause.loc}\n")
+        if self.error_clauses and probe is not self.error_probe:
+            args = (0, probe.id, clause.index, -1, fault.code, fault.address) + ZEROS[6:]
+            error_firing = Firing(args, NO_STRINGS, f.pid, f.tid, f.execname, f.time, f.cpu,
+                                  self.error_probe)
+            self.run(error_firing, self.error_clauses)
+
+    # -- process facts for ppid/uid/gid ----------------------------------------------------------
+
+    def _status(self, pid: int) -> dict:
+        cached = self._procs.get(pid)
+        if cached is None:
+            cached = {}
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        key, _, value = line.partition(":")
+                        cached[key] = value.split()
+            except OSError:
+                pass
+            self._procs[pid] = cached
+        return cached
+
+    def parent_of(self, pid: int) -> int:
+        return int(self._status(pid).get("PPid", ["0"])[0])
+
+    def uid_of(self, pid: int) -> int:
+        return int(self._status(pid).get("Uid", ["0"])[0])
+
+    def gid_of(self, pid: int) -> int:
+        return int(self._status(pid).get("Gid", ["0"])[0])
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def print_remaining(self) -> None:
+        """The aggregations no printa() printed, as dtrace prints them at exit."""
+        output = self.output
+        if not output.as_json:
+            output.write("\n")
+        for aggregation in sorted(self.aggregations.values(), key=lambda a: a.var_id):
+            if aggregation.printed or not aggregation.entries:
+                continue
+            if output.as_json:
+                output.write(json_dump(aggregation.json_object(self.options)) + "\n")
+            else:
+                output.write(aggregation.default_text(self.options))
+
+
+__all__ = ["Machine", "Output", "Timer", "parse_size", "parse_rate", "INT64_MAX", "c_div",
+           "wrap_int"]
