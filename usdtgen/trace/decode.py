@@ -82,9 +82,11 @@ class Decoder:
         strings = [] if self.keep_addresses else None
         for arg, value_field, string_field in self.plan:
             if value_field is None:
-                values.append(None)
-                if strings is not None:
+                if strings is not None:                 # a script's: an unread argument is 0
+                    values.append(0)
                     strings.append(None)
+                else:
+                    values.append(None)
                 continue
             number = next(numbers)
             if arg.size < value_field.size:       # the note's size governs

@@ -49,6 +49,13 @@ def _expected(err: UnexpectedInput) -> str:
     return ", ".join(words[:6]) + (", ..." if len(words) > 6 else "")
 
 
+def _eof_hint(text: str, err) -> str:
+    opened = text.count("{") - text.count("}")
+    if opened > 0:
+        return "a '}' is missing"
+    return f"expected {_expected(err)}"
+
+
 def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
     """The tree of a D script; raises ScriptError (``file:line:col`` with a caret)."""
     quiet = False
@@ -64,7 +71,7 @@ def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
     except UnexpectedEOF as err:
         lines = text.splitlines() or [""]
         raise error_at(text, filename, len(lines), len(lines[-1]) + 1,
-                       "unexpected end of script", f"expected {_expected(err)}") from None
+                       "unexpected end of script", _eof_hint(text, err)) from None
     except UnexpectedCharacters as err:
         raise error_at(text, filename, err.line, err.column,
                        f"unexpected character {text[err.pos_in_stream]!r}" if
@@ -75,7 +82,7 @@ def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
         if token.type == "$END":
             lines = text.splitlines() or [""]
             raise error_at(text, filename, len(lines), len(lines[-1]) + 1,
-                           "unexpected end of script", f"expected {_expected(err)}") from None
+                           "unexpected end of script", _eof_hint(text, err)) from None
         raise error_at(text, filename, token.line, token.column,
                        f"syntax error near {str(token)!r}",
                        f"expected {_expected(err)}" if _expected(err) else "") from None

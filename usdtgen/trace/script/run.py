@@ -170,10 +170,9 @@ class Script:
                 return
             self.bound_by_id[id(site)] = known
         info, bound = known
-        values = event.values
+        values = event.values                   # unread arguments are 0 already
         count = len(values)
-        args = tuple(0 if v is None else v for v in values) + ZEROS[count:] \
-            if None in values else values + ZEROS[count:]
+        args = values + ZEROS[count:]
         strings = event.strings + NO_STRINGS[count:] if event.strings is not None else NO_STRINGS
         machine.run(Firing(args, strings, event.pid, event.tid, event.comm, event.time,
                            event.cpu, info), bound)
@@ -220,12 +219,14 @@ class _Hooks(TraceHooks):
         script = self.script
         self.notice(script.probes_matched())
         script.fire_begin()
+        script.machine.output.flush()
 
     def wakeup_in(self):
         return self.script.next_timer_in()
 
     def tick(self):
         self.script.run_timers()
+        self.script.machine.output.flush()             # output shows at once, not at the end
 
     def should_stop(self):
         return self.script.machine.exiting
@@ -281,6 +282,11 @@ def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
         raise _no_target(script)
     result = run_trace(config, script.on_event, warn, _Hooks(script, notice))
     machine = script.machine
+    if result.summary.lost:
+        # as dtrace reports drops, whatever the quiet option: the aggregations are short
+        machine.errors.write(f"usdtgen: {result.summary.lost} events lost: the probes fired "
+                             "faster than usdtgen could read them (raise -- buffer-size or the "
+                             "bufsize option)\n".replace("-- ", "--"))
     was_exiting = machine.exiting
     machine.exiting = False                       # END's clauses run, exit() in END included
     script.fire_end()

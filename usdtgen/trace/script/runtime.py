@@ -53,9 +53,27 @@ class Output:
         self.stream = stream
         self.as_json = as_json
         self.heading_done = False
+        self.heading_at: int | None = None      # where in parts the heading is, until flushed
+        self.parts: list[str] = []      # written since the last flush: a faulting clause's
+                                        # output is taken back, as dtrace drops its records
 
     def write(self, text: str) -> None:
-        self.stream.write(text)
+        self.parts.append(text)
+
+    def mark(self) -> int:
+        return len(self.parts)
+
+    def take_back(self, mark: int) -> None:
+        if self.heading_at is not None and self.heading_at >= mark:
+            self.heading_done, self.heading_at = False, None
+        del self.parts[mark:]
+
+    def flush(self) -> None:
+        self.heading_at = None
+        if self.parts:
+            self.stream.write("".join(self.parts))
+            self.parts.clear()
+        self.stream.flush()
 
     @property
     def quiet(self) -> bool:
@@ -65,7 +83,7 @@ class Output:
         if self.as_json:
             return
         if not self.heading_done:
-            self.heading_done = True
+            self.heading_done, self.heading_at = True, len(self.parts)
             self.write(f"{'CPU':>3} {'ID':>6} {'FUNCTION:NAME':>32}\n")
         name = f"{f.probe.function}:{f.probe.name}"
         self.write(f"{f.cpu:3d} {f.probe.id:6d} {name:>32} ")
@@ -222,6 +240,7 @@ class Machine:
         """Fire ``f`` through its clauses: (clause, predicate, actions) triples."""
         output = self.output
         for clause, predicate, actions in bound_clauses:
+            mark = len(output.parts)
             try:
                 if predicate is not None and not predicate(f):
                     continue
@@ -233,13 +252,18 @@ class Machine:
                 if show and not output.as_json:
                     output.write("\n")
             except Fault as fault:
+                output.take_back(mark)
                 self.fault(f, clause, fault)
             except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as e:
+                output.take_back(mark)
                 self.fault(f, clause, Fault(f"cannot evaluate: {e}"))
+        if len(output.parts) > 4096:
+            output.flush()
 
     def fault(self, f: Firing, clause, fault: Fault) -> None:
         self.error_count += 1
         probe = f.probe
+        self.output.flush()                   # keep stdout and stderr in order on a terminal
         self.errors.write(f"usdtgen: error on enabled probe ID {probe.id} "
                           f"({probe.provider}:{probe.module}:{probe.function}:{probe.name}): "
                           f"{fault} in clause at {clause.loc}\n")
@@ -288,6 +312,7 @@ class Machine:
                 output.write(json_dump(aggregation.json_object(self.options)) + "\n")
             else:
                 output.write(aggregation.default_text(self.options))
+        output.flush()
 
 
 __all__ = ["Machine", "Output", "Timer", "parse_size", "parse_rate", "INT64_MAX", "c_div",
