@@ -14,6 +14,30 @@ from collections.abc import Iterable
 from elftools.elf.elffile import ELFFile
 
 
+def _symbol_tables(elf):
+    """(string table bytes, records) of .symtab then .dynsym; each record is
+    (st_name, st_info, st_shndx, st_value, st_size) whatever the ELF class and byte order."""
+    order = "<" if elf.little_endian else ">"
+    is64 = elf.elfclass == 64
+    record = struct.Struct(order + ("IBBHQQ" if is64 else "IIIBBH"))
+    for table_name in (".symtab", ".dynsym"):
+        table = elf.get_section_by_name(table_name)
+        if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
+            continue
+        strings = elf.get_section(table["sh_link"]).data()
+        data = table.data()
+        usable = len(data) - len(data) % record.size
+
+        def records(data=data[:usable]):
+            for fields in record.iter_unpack(data):
+                if is64:
+                    st_name, info, _, shndx, value, size = fields
+                else:
+                    st_name, value, size, info, _, shndx = fields
+                yield st_name, info, shndx, value, size
+        yield strings, records()
+
+
 def symbol_addresses(path: str, names: Iterable[str]) -> dict[str, int]:
     """name → address (st_value) of each of ``names`` defined in .symtab or .dynsym.
 
@@ -24,15 +48,10 @@ def symbol_addresses(path: str, names: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     try:
         with open(path, "rb") as stream:
-            elf = ELFFile(stream)
-            order = "<" if elf.little_endian else ">"
-            record = struct.Struct(order + ("IBBHQQ" if elf.elfclass == 64 else "IIIBBH"))
-            for table_name in (".symtab", ".dynsym"):
+            for strings, records in _symbol_tables(ELFFile(stream)):
                 missing = wanted - found.keys()
-                table = elf.get_section_by_name(table_name)
-                if not missing or table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
-                    continue
-                strings = elf.get_section(table["sh_link"]).data()
+                if not missing:
+                    break
                 offsets = {}
                 for name in missing:
                     needle = name.encode() + b"\0"
@@ -40,13 +59,7 @@ def symbol_addresses(path: str, names: Iterable[str]) -> dict[str, int]:
                     while at >= 0:
                         offsets[at] = name
                         at = strings.find(needle, at + 1)
-                data = table.data()
-                usable = len(data) - len(data) % record.size
-                for fields in record.iter_unpack(data[:usable]):
-                    if elf.elfclass == 64:
-                        st_name, _, _, shndx, value, _ = fields
-                    else:
-                        st_name, value, _, _, _, shndx = fields
+                for st_name, _, shndx, value, _ in records:
                     if st_name in offsets and shndx != 0:
                         found.setdefault(offsets[st_name], value)
     except Exception:
@@ -66,21 +79,8 @@ def containing_functions(path: str, addresses: Iterable[int]) -> dict[int, str]:
         return found
     try:
         with open(path, "rb") as stream:
-            elf = ELFFile(stream)
-            order = "<" if elf.little_endian else ">"
-            record = struct.Struct(order + ("IBBHQQ" if elf.elfclass == 64 else "IIIBBH"))
-            for table_name in (".symtab", ".dynsym"):
-                table = elf.get_section_by_name(table_name)
-                if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
-                    continue
-                strings = elf.get_section(table["sh_link"]).data()
-                data = table.data()
-                usable = len(data) - len(data) % record.size
-                for fields in record.iter_unpack(data[:usable]):
-                    if elf.elfclass == 64:
-                        st_name, info, _, shndx, value, size = fields
-                    else:
-                        st_name, value, size, info, _, shndx = fields
+            for strings, records in _symbol_tables(ELFFile(stream)):
+                for st_name, info, shndx, value, size in records:
                     if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
                         continue
                     at = bisect.bisect_left(wanted, value)

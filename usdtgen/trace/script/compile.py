@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from dataclasses import dataclass, field
 
 from lark import Token, Tree
@@ -166,10 +165,6 @@ def _arith(left: Ty, right: Ty) -> Ty:
     ls = left.signed or left.kind != "int" or left.size < size
     rs = right.signed or right.kind != "int" or right.size < size
     return Ty("int", size, ls and rs)
-
-
-def _truthy(value) -> bool:
-    return bool(value)
 
 
 class Compiler:
@@ -1334,6 +1329,3 @@ def _dirname(path: str) -> str:
     head = stripped.rsplit("/", 1)[0].rstrip("/")
     return head or "/"
 
-
-def now_ns() -> int:
-    return time.monotonic_ns()

@@ -12,8 +12,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from usdtgen.trace.script.aggregate import INT64_MAX, Aggregation, c_div, format_key, \
-    json_dump, quantize_table, lquantize_table, llquantize_table, scalar_value, wrap_int, KeyType
+from usdtgen.trace.script.aggregate import Aggregation, KeyType, format_key, json_dump, \
+    new_state, scalar_value
 from usdtgen.trace.script.compile import MAX_ARGS, Firing, Fault, ProbeInfo
 
 ZEROS = (0,) * MAX_ARGS
@@ -168,17 +168,11 @@ def _joined_keys(aggregations, options) -> list:
 
 
 def _aggregation_value(piece, aggregation: Aggregation, key) -> str:
-    from usdtgen.trace.script.aggregate import new_state
     state = aggregation.entries.get(key)
     if state is None:
         state = new_state(aggregation.function)
-    name = aggregation.function.name
-    if name == "quantize":
-        return quantize_table(state, aggregation.normal)
-    if name == "lquantize":
-        return lquantize_table(aggregation.function, state, aggregation.normal)
-    if name == "llquantize":
-        return llquantize_table(aggregation.function, state, aggregation.normal)
+    if aggregation.function.name in ("quantize", "lquantize", "llquantize"):
+        return aggregation.value_text(state)
     return piece.render(scalar_value(aggregation.function, state, aggregation.normal))
 
 
@@ -314,6 +308,3 @@ class Machine:
                 output.write(aggregation.default_text(self.options))
         output.flush()
 
-
-__all__ = ["Machine", "Output", "Timer", "parse_size", "parse_rate", "INT64_MAX", "c_div",
-           "wrap_int"]
