@@ -385,9 +385,8 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
         config = trace_config(script, target, pid, command, _load_types(types_file), duration,
                               pages)
 
-        def warn(message: str) -> None:
-            if not script.machine.quiet:
-                click.echo(f"usdtgen: warning: {message}", err=True)
+        def warn(message: str) -> None:           # shown even when quiet: a script's quiet
+            click.echo(f"usdtgen: warning: {message}", err=True)   # is about its output
 
         def notice(matched: int) -> None:
             if not script.machine.quiet and not as_json:

@@ -63,7 +63,7 @@ class Fault(Exception):
         self.address = address
 
 
-FAULT_BADADDR, FAULT_DIVZERO = 1, 2
+FAULT_BADADDR, FAULT_DIVZERO = 1, 4          # DTrace's DTRACEFLT_* codes (ERROR's arg4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +407,8 @@ class Compiler:
                                      "read a string argument with copyinstr(argN)")
                 if conv.conversion in "dixXuoc" and ty.kind == "string":
                     raise self.error(arg, f"{conv.text} needs an integer, and this is a string")
-            return out.printf_action(fmt, [fn for fn, _ in values])
+            return out.printf_action(_widened(fmt, [ty for _, ty in values]),
+                                     [fn for fn, _ in values])
         if name == "printa":
             if not args:
                 raise self.error(node, "printa() needs an aggregation")
@@ -427,6 +428,9 @@ class Compiler:
                                      f"the printa() format has {keys} key conversions but "
                                      f"{aggregations[0].name} has "
                                      f"{len(aggregations[0].key_types)} keys")
+            if fmt is not None:
+                fmt = _widened(fmt, [Ty("int", kt.size) if not kt.string else STRING
+                                     for kt in aggregations[0].key_types], printa=True)
             return out.printa_action(fmt, aggregations)
         if name in ("trace", "print"):
             self.check_count(node, name, args, 1, 1)
@@ -583,13 +587,25 @@ class Compiler:
         return method(node)
 
     def x_int_literal(self, node):
-        text = str(node.children[0]).rstrip("uUlL")
+        written = str(node.children[0])
+        text = written.rstrip("uUlL")
+        suffix = written[len(text):].lower()
+        decimal = text[:2] not in ("0x", "0X") and not (len(text) > 1 and text.startswith("0"))
         value = int(text, 16) if text[:2] in ("0x", "0X") else \
-            int(text, 8) if len(text) > 1 and text.startswith("0") else int(text)
+            int(text, 8) if not decimal else int(text)
         if value > INT64:
             raise self.error(node, "integer constant is too large")
-        ty = INT if value < (1 << 31) else LONG
-        value = wrap64(value)
+        # C's rules: the first of int, (unsigned int,) long, unsigned long that holds it
+        unsigned = "u" in suffix
+        if "l" not in suffix and value < (1 << 31) and not unsigned:
+            ty = INT
+        elif "l" not in suffix and value < (1 << 32) and (unsigned or not decimal):
+            ty = Ty("int", 4, False)
+        elif value < (1 << 63) and not unsigned:
+            ty = LONG
+        else:
+            ty = ULONG
+        value = value if not ty.signed else wrap64(value)
         return (lambda f: value), ty
 
     def x_char_literal(self, node):
@@ -747,7 +763,7 @@ class Compiler:
                                     f.args[index])
                     return text
                 return read, ty
-            return (lambda f: f.args[index]), (LONG if ty.kind == "any" else ty)
+            return (lambda f: f.args[index]), ty
         if base.data == "aggregation":
             raise self.error(node, "aggregations cannot be read; print them with printa()")
         if base.data != "name":
@@ -1155,6 +1171,27 @@ def _records(node) -> bool:
     return True                      # a bare expression is traced
 
 
+def _widened(fmt, types, printa: bool = False):
+    """The format with ``ll`` added to the unsigned conversions of 8-byte values, as DTrace
+    does: ``%x`` of a 64-bit -1 prints 16 f's. In printa formats, the aggregation value
+    (``%@``) is 8 bytes and the keys take ``types`` in order."""
+    import dataclasses
+    from usdtgen.trace.printf import Conversion, Format
+    pieces, position = [], 0
+    for piece in fmt.pieces:
+        if isinstance(piece, Conversion):
+            if piece.aggregation:
+                size = 8
+            else:
+                ty = types[position] if position < len(types) else LONG
+                position += 1
+                size = ty.size if ty.kind == "int" else 8
+            if size == 8 and not piece.length and piece.conversion in "uxXo":
+                piece = dataclasses.replace(piece, length="ll")
+        pieces.append(piece)
+    return Format(fmt.text, tuple(pieces))
+
+
 def _sequence(actions):
     if len(actions) == 1:
         return actions[0]
@@ -1230,16 +1267,21 @@ def _string_function(name: str, fns):
         return (lambda f: a(f) + b(f)), STRING
     if name == "substr":
         def substr(f):
-            s, start = a(f), b(f)
-            if start < 0:
-                start = max(0, len(s) + start)
-            if c is None:
-                return s[start:]
-            length = c(f)
-            if length < 0:
-                end = len(s) + length
-                return s[start:end] if end > start else ""
-            return s[start:start + length]
+            # DTrace's rules: a negative index counts from the end; one before the start
+            # shortens the length by as much; a negative length leaves that many off the end
+            text, index = a(f), b(f)
+            size = len(text)
+            remaining = c(f) if c is not None else 1 << 62      # "to the end"
+            if index < 0:
+                index += size
+                if index < 0 and index + remaining > 0:
+                    remaining += index
+                    index = 0
+            if index >= size or index < 0:
+                return ""
+            if remaining < 0:
+                remaining += size - index
+            return text[index:index + max(remaining, 0)]
         return substr, STRING
     if name == "basename":
         return (lambda f: _basename(a(f))), STRING

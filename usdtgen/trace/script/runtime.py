@@ -107,7 +107,9 @@ class Output:
                 self.write(json_dump({"type": "trace", "probe": _probe_name(f),
                                       "value": value}) + "\n")
             elif self.quiet:
-                self.write(str(value))
+                # 1- and 2-byte integers print unsigned, as dtrace's %d of a uint8/16_t
+                self.write(str(value & ((1 << (8 * size)) - 1)
+                               if isinstance(value, int) and size < 4 else value))
             elif isinstance(value, str):
                 self.write(f"  {value:<33}")
             else:
@@ -234,6 +236,8 @@ class Machine:
         """Fire ``f`` through its clauses: (clause, predicate, actions) triples."""
         output = self.output
         for clause, predicate, actions in bound_clauses:
+            if self.exiting:                 # exit() ends the firing: later clauses do not run
+                break
             mark = len(output.parts)
             try:
                 if predicate is not None and not predicate(f):
@@ -299,7 +303,9 @@ class Machine:
         output = self.output
         if not output.as_json:
             output.write("\n")
-        for aggregation in sorted(self.aggregations.values(), key=lambda a: a.var_id):
+        # aggsortrev reverses the whole sort, the order of the variables included
+        for aggregation in sorted(self.aggregations.values(), key=lambda a: a.var_id,
+                                  reverse=bool(self.options.get("aggsortrev"))):
             if aggregation.printed or not aggregation.entries:
                 continue
             if output.as_json:
