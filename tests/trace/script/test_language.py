@@ -1,0 +1,311 @@
+"""D expressions and actions as usdtgen evaluates them, checked against C/DTrace semantics.
+
+Every row runs a script's BEGIN (and END) clauses in quiet mode, without a kernel, and compares
+what it printed with text written by hand from the rules of C (LP64: int is 4 bytes, long 8,
+char signed; integer division truncates toward zero) and of DTrace (printf() widens %d/%x/%u
+to their ll forms for 8-byte values; trace() in quiet mode prints ints with "%d"/"%lld" of the
+traced bytes, so 1- and 2-byte values print unsigned; dtrace prints one newline at exit before
+the aggregations). Nothing here was pasted from usdtgen's output.
+"""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from usdtgen.errors import ScriptError
+from usdtgen.trace.script.run import load_script
+
+
+def run_d(text: str, args=()):
+    """Compile ``text``, fire BEGIN then END, print what is left as dtrace does at exit."""
+    out, err = io.StringIO(), io.StringIO()
+    script = load_script(text, "t.d", macro_args=list(args), stream=out, errors=err,
+                         as_json=False, quiet=True)
+    script.fire_begin()
+    script.machine.exiting = False
+    script.fire_end()
+    script.machine.print_remaining()
+    return script, out.getvalue(), err.getvalue()
+
+
+def begin(body: str) -> str:
+    return "BEGIN\n{\n" + body + "\n}\n"
+
+
+# (id, statements of a BEGIN clause, what they print). The D text is raw: \n inside a D string
+# literal is D's escape, decoded by the D compiler, as in a .d file.
+CASES = [
+    # -- integer arithmetic: C division truncates toward zero, % takes the dividend's sign
+    ("div-trunc", r'printf("%d %d %d %d\n", 7 / 2, -7 / 2, 7 / -2, -7 / -2);', "3 -3 -3 3\n"),
+    ("mod-sign", r'printf("%d %d %d %d\n", 7 % 3, -7 % 3, 7 % -3, -7 % -3);', "1 -1 1 -1\n"),
+    ("precedence", r'printf("%d %d %d\n", 2 + 3 * 4 - 10 / 3, (2 + 3) * 4, 2 - 3 - 4);',
+     "11 20 -5\n"),
+    ("unary-minus", r'x = 5; printf("%d %d\n", -x, - -x);', "-5 5\n"),
+    ("div-vars", r'a = -17; b = 5; printf("%d %d\n", a / b, a % b);', "-3 -2\n"),
+    ("long-div", r'a = -9000000000; printf("%d %d\n", a / 7, a % 7);',
+     "-1285714285 -5\n"),
+    # -- 64-bit wraparound (decimal literals above INT_MAX are long)
+    ("wrap-add", r'x = 9223372036854775807; x = x + 1; printf("%d\n", x);',
+     "-9223372036854775808\n"),
+    ("wrap-mul", r'x = 0x7fffffffffffffff; printf("%d\n", x * 2);', "-2\n"),
+    ("wrap-sub", r'x = -9223372036854775807 - 1; x = x - 1; printf("%d\n", x);',
+     "9223372036854775807\n"),
+    ("unsigned-long-wrap", r'printf("%d\n", (unsigned long)0 - 1);', "18446744073709551615\n"),
+    ("int-wrap", r'printf("%d\n", (int)2147483647 + 1);', "-2147483648\n"),
+    ("literal-suffix-ll", r'printf("%d\n", 1LL << 40);', "1099511627776\n"),
+    ("literal-suffix-ul", r'printf("%d\n", 1UL << 63);', "9223372036854775808\n"),
+    # -- shifts
+    ("shifts", r'printf("%d %d %d\n", 1 << 4, -16 >> 2, 256 >> 4);', "16 -4 16\n"),
+    ("shift-long", r'printf("%d\n", (long)1 << 40);', "1099511627776\n"),
+    ("shift-unsigned", r'printf("%d\n", (unsigned int)0x80000000 >> 4);', "134217728\n"),
+    ("shift-arith-vs-logical", r'printf("%d %d\n", (long)-1 >> 60, (unsigned long)-1 >> 60);',
+     "-1 15\n"),
+    # -- bitwise
+    ("bitwise", r'printf("%d %d %d %d\n", 0xF0 | 0x0F, 0xFF & 0x3C, 0xFF ^ 0x0F, ~0);',
+     "255 60 240 -1\n"),
+    ("bitwise-not-mask", r'printf("%x\n", 0xdead & ~0xff);', "de00\n"),
+    ("octal-literal", r'printf("%d %o\n", 017, 8);', "15 10\n"),
+    # -- comparisons
+    ("compare", r'printf("%d %d %d %d %d %d\n", 3 < 5, 5 <= 4, 2 == 2, 2 != 2, 7 > 7, 7 >= 7);',
+     "1 0 1 0 0 1\n"),
+    ("compare-unsigned", r'printf("%d %d %d\n", (unsigned int)-1 > 0, -1 < (unsigned int)1, -1 < 1);',
+     "1 0 1\n"),
+    # -- logical operators
+    ("logical", r'printf("%d %d %d %d %d %d %d %d\n", 1 && 0, 2 && 3, 0 || 5, 0 || 0, '
+                r'1 ^^ 1, 1 ^^ 0, !5, !0);',
+     "0 1 1 0 0 1 0 1\n"),
+    ("short-circuit", r'x = 0; y = 0 && (x = 1); z = 1 || (x = 2); printf("%d %d %d\n", x, y, z);',
+     "0 0 1\n"),
+    # -- ?:
+    ("ternary", r'x = 5; printf("%s %d\n", x > 3 ? "big" : "small", x < 3 ? 10 : 20);',
+     "big 20\n"),
+    ("ternary-nested", r'x = 0; printf("%s\n", x < 0 ? "neg" : x == 0 ? "zero" : "pos");',
+     "zero\n"),
+    # -- casts (char is signed in D)
+    ("cast-char", r'printf("%d %d %d\n", (char)300, (char)200, (short)70000);', "44 -56 4464\n"),
+    ("cast-unsigned-int", r'printf("%u %d\n", (unsigned int)-1, (unsigned int)-1);',
+     "4294967295 4294967295\n"),
+    ("cast-fixed-width", r'printf("%d %d %d %d\n", (uint8_t)257, (uint8_t)-1, (int8_t)255, '
+                         r'(uint16_t)-2);',
+     "1 255 -1 65534\n"),
+    ("cast-int-from-long", r'printf("%d\n", (int)4294967297);', "1\n"),
+    # -- strings
+    ("string-compare", r'printf("%d %d %d %d %d\n", "abc" < "abd", "b" > "abc", "x" == "x", '
+                       r'"x" != "x", "ab" <= "abc");',
+     "1 1 1 0 1\n"),
+    ("string-var-compare", r's = "hello"; printf("%s\n", s == "hello" ? "eq" : "ne");', "eq\n"),
+    ("strlen", r'printf("%d %d\n", strlen("hello"), strlen(""));', "5 0\n"),
+    ("strjoin", r'printf("%s\n", strjoin("foo", strjoin("-", "bar")));', "foo-bar\n"),
+    ("substr", r'printf("[%s][%s][%s][%s]\n", substr("hello world", 6), substr("hello", 1, 3), '
+               r'substr("hello", -3), substr("hello", -3, 2));',
+     "[world][ell][llo][ll]\n"),
+    ("substr-edges", r'printf("[%s][%s][%s]\n", substr("hello", 1, -1), substr("hello", 10), '
+                     r'substr("hello", 0, 0));',
+     "[ell][][]\n"),
+    # DTrace: an index before the start shortens the length by the overshoot
+    ("substr-before-start", r'printf("[%s][%s]\n", substr("hello", -10, 7), substr("hello", -10));',
+     "[he][hello]\n"),
+    ("basename-dirname", r'printf("%s %s\n", basename("/usr/lib/libc.so.6"), '
+                         r'dirname("/usr/lib/libc.so.6"));',
+     "libc.so.6 /usr/lib\n"),
+    ("dirname-edges", r'printf("[%s][%s][%s][%s][%s]\n", dirname("/usr/"), dirname("usr"), '
+                      r'dirname("/"), dirname("a/b"), dirname("/usr//lib"));',
+     "[/][.][/][a][/usr]\n"),
+    ("basename-edges", r'printf("[%s][%s][%s]\n", basename("/usr/lib/"), basename("/"), '
+                       r'basename("file"));',
+     "[lib][/][file]\n"),
+    ("index-rindex", r'printf("%d %d %d %d\n", index("hello", "l"), rindex("hello", "l"), '
+                     r'index("hello", "z"), index("hello", "lo"));',
+     "2 3 -1 3\n"),
+    ("index-start", r'printf("%d %d\n", index("hello", "l", 3), rindex("hello", "l", 2));',
+     "3 2\n"),
+    ("strstr", r'printf("%s\n", strstr("hello world", "o w"));', "o world\n"),
+    ("toupper-tolower", r'printf("%s %s\n", toupper("MiXed-1"), tolower("MiXed-1"));',
+     "MIXED-1 mixed-1\n"),
+    ("lltostr", r'printf("%s %s %s %s\n", lltostr(-42), lltostr(9223372036854775807), '
+                r'lltostr(0), strjoin("n=", lltostr(7)));',
+     "-42 9223372036854775807 0 n=7\n"),
+    ("stringof", r'printf("%s %d\n", stringof("abc"), strlen(stringof("abcd")));', "abc 4\n"),
+    # -- variables
+    ("globals", r'x = 5; x = x * 2; y = x + 1; printf("%d %d\n", x, y);', "10 11\n"),
+    ("global-string", r's = "a"; s = strjoin(s, "b"); printf("%s\n", s);', "ab\n"),
+    ("assoc-two-keys", r'a["x", 1] = 10; a["y", 2] = 20; '
+                       r'printf("%d %d %d\n", a["x", 1], a["y", 2], a["x", 2]);',
+     "10 20 0\n"),
+    ("assoc-update", r'a[3] = 4; a[3] += 5; a[4] = 1; a[4] = 0; printf("%d %d\n", a[3], a[4]);',
+     "9 0\n"),
+    ("assoc-strings", r'names[1] = "one"; printf("%s|%s|\n", names[1], names[2]);', "one||\n"),
+    ("self", r'self->t = 7; self->t += 3; printf("%d\n", self->t);', "10\n"),
+    ("self-incr", r'self->n++; self->n++; printf("%d\n", self->n);', "2\n"),
+    ("this", r'this->v = 4; this->w = this->v * this->v; printf("%d\n", this->w);', "16\n"),
+    ("incdec", r'i = 5; j = i++; k = ++i; l = i--; m = --i; '
+               r'printf("%d %d %d %d %d\n", i, j, k, l, m);',
+     "5 5 7 7 5\n"),
+    ("compound-assign", r'x = 10; x += 5; x -= 3; x *= 2; x /= 4; x %= 5; x <<= 3; x |= 1; '
+                        r'x &= 0xF; x ^= 3; x >>= 1; printf("%d\n", x);',
+     "5\n"),
+    # -- control flow
+    ("if-else", 'x = 7;\nif (x > 5) { printf("big\\n"); } else { printf("small\\n"); }\n'
+                'if (x == 0) printf("zero\\n"); else if (x % 2) printf("odd\\n"); '
+                'else printf("even\\n");',
+     "big\nodd\n"),
+    ("if-false", r'if (0) { printf("no\n"); } printf("done\n");', "done\n"),
+    # -- printf conversions
+    ("printf-conversions", r'printf("%d|%5d|%-5d|%x|%X|%o|%u|%s|%-10s|%c|%%\n", 42, 42, 42, '
+                           r'255, 255, 8, 7, "hi", "hi", 65);',
+     "42|   42|42   |ff|FF|10|7|hi|hi        |A|%\n"),
+    ("printf-flags", r'printf("%5s|%-3d|%03d|%+d\n", "ab", -1, 7, 3);', "   ab|-1 |007|+3\n"),
+    ("printf-int-hex", r'printf("%x %X %o\n", -1, 3054, 8);', "ffffffff BEE 10\n"),
+    # DTrace adds "ll" to %x/%u/%d for 8-byte values
+    ("printf-long-hex", r'printf("%x %u\n", (long)-1, (unsigned long)-1);',
+     "ffffffffffffffff 18446744073709551615\n"),
+    ("printf-chars", r"printf(" + '"%c%c%c\\n"' + r", 'a', 'b', 99);", "abc\n"),
+    ("printf-precision", r'printf("[%.3s][%8.2s]\n", "abcdef", "xyz");', "[abc][      xy]\n"),
+    ("printf-escapes", r'printf("a\tb\\c\n");', "a\tb\\c\n"),
+    # -- trace() in quiet mode: bare values, no padding
+    ("trace", r'trace(42); trace("hi"); trace(-7); trace(5 > 3);', "42hi-71"),
+    ("trace-small-ints", r'trace((char)-1); trace(" "); trace((short)-2);', "255 65534"),
+]
+
+
+@pytest.mark.parametrize("body, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_expression(body, expected):
+    script, out, err = run_d(begin(body))
+    assert err == ""
+    assert out == expected + "\n"          # + the newline dtrace prints at exit
+
+
+# -- scripts with several clauses ---------------------------------------------------------------
+
+CLAUSE_CASES = [
+    ("global-across-clauses", 'BEGIN { x = 3; }\nEND { printf("%d\\n", x + 1); }\n', "4\n"),
+    ("two-begin-clauses-in-order", 'BEGIN { printf("one\\n"); }\nBEGIN { printf("two\\n"); }\n',
+     "one\ntwo\n"),
+    ("predicate", 'BEGIN { x = 2; }\nEND /x > 5/ { printf("no\\n"); }\n'
+                  'END /x == 2/ { printf("yes\\n"); }\n', "yes\n"),
+    ("begin-then-end", 'END { printf("end\\n"); }\nBEGIN { printf("begin\\n"); }\n',
+     "begin\nend\n"),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in CLAUSE_CASES],
+                         ids=[c[0] for c in CLAUSE_CASES])
+def test_clauses(text, expected):
+    _, out, err = run_d(text)
+    assert err == ""
+    assert out == expected + "\n"
+
+
+# -- macro arguments ----------------------------------------------------------------------------
+
+MACRO_CASES = [
+    ("int-and-string", ["5", "abc"], r'printf("%d %s %d\n", $1 + 1, $$2, strlen($$2));',
+     "6 abc 3\n"),
+    ("string-of-number", ["5", "abc"], r'printf("%s\n", strjoin($$1, $$2));', "5abc\n"),
+    ("hex-argument", ["0x10"], r'printf("%d\n", $1 * 2);', "32\n"),
+    ("stringof-macro", ["5", "abc"], r'printf("%s %d\n", stringof($$2), $1);', "abc 5\n"),
+]
+
+
+@pytest.mark.parametrize("args, body, expected", [c[1:] for c in MACRO_CASES],
+                         ids=[c[0] for c in MACRO_CASES])
+def test_macro_arguments(args, body, expected):
+    _, out, err = run_d(begin(body), args)
+    assert err == ""
+    assert out == expected + "\n"
+
+
+# -- exit() -------------------------------------------------------------------------------------
+
+def test_exit_status():
+    out, err = io.StringIO(), io.StringIO()
+    script = load_script(begin(r'printf("bye\n"); exit(3);'), "t.d", stream=out, errors=err,
+                         quiet=True)
+    script.fire_begin()
+    assert script.machine.exiting
+    assert script.machine.exit_status == 3
+    script.machine.exiting = False
+    script.fire_end()
+    script.machine.print_remaining()
+    assert out.getvalue() == "bye\n\n"
+    assert err.getvalue() == ""
+
+
+def test_exit_in_end_sets_status():
+    script, out, _ = run_d('BEGIN { x = 1; }\nEND { exit(x + 6); }\n')
+    assert script.machine.exit_status == 7
+
+
+# -- runtime faults: ERROR ----------------------------------------------------------------------
+
+FAULTS = [
+    ("divide", "10 / x"),
+    ("modulo", "10 % x"),
+    ("long-divide", "(long)10 / x"),
+]
+
+
+@pytest.mark.parametrize("expression", [f[1] for f in FAULTS], ids=[f[0] for f in FAULTS])
+def test_divide_by_zero_fires_error(expression):
+    text = ('BEGIN\n{\n  x = 0;\n  printf("before\\n");\n  printf("%d\\n", ' + expression +
+            ');\n}\n\nERROR\n{\n  printf("caught\\n");\n}\n\nBEGIN\n{\n  printf("second\\n");\n}\n')
+    _, out, err = run_d(text)
+    assert "divide-by-zero" in err
+    # dtrace drops the faulting clause's records ("before"), fires ERROR at once, and goes on
+    # with the next clause
+    assert out == "caught\nsecond\n\n"
+
+
+def test_compound_divide_by_zero():
+    _, out, err = run_d('BEGIN { x = 0; y = 5; y /= x; printf("%d\\n", y); }\n'
+                        'ERROR { printf("caught\\n"); }\n')
+    assert "divide-by-zero" in err
+    assert out == "caught\n\n"
+
+
+def test_fault_without_error_clause():
+    _, out, err = run_d('BEGIN { x = 0; printf("%d\\n", 1 / x); }\nEND { printf("end\\n"); }\n')
+    assert "divide-by-zero" in err
+    assert out == "end\n\n"
+
+
+# -- compile errors -----------------------------------------------------------------------------
+
+# (id, script, macro arguments, line, col, phrase of the message)
+ERRORS = [
+    ("undefined-variable", 'BEGIN\n{\n  printf("%d\\n", y);\n}\n', [], 3, 18,
+     "undefined variable 'y'"),
+    ("strlen-argument-count", 'BEGIN\n{\n  n = strlen("a", "b");\n}\n', [], 3, 7,
+     "strlen() takes 1 argument, not 2"),
+    ("printf-missing-value", 'BEGIN { printf("%d %d\\n", 1); }\n', [], 1, 16,
+     "the format has 2 conversions but printf() has 1 value"),
+    ("printf-s-of-int", 'BEGIN { printf("%s\\n", 42); }\n', [], 1, 24,
+     "%s needs a string, and this is an integer"),
+    ("two-aggregating-functions", 'BEGIN\n{\n  @a = count();\n  @a = sum(1);\n}\n', [], 4, 8,
+     "@a is already count(); it cannot also be sum()"),
+    ("syntax-error", 'BEGIN\n{\n  x = 1 +;\n}\n', [], 3, 10, "';'"),
+    ("unknown-option", '/* options */\n#pragma D option frobnicate\nBEGIN { exit(0); }\n', [],
+     2, 1, "unknown option 'frobnicate'"),
+    ("macro-not-given", 'BEGIN { printf("%d\\n", $1 + $2 + $3); }\n', ["5", "6"], 1, 34,
+     "macro argument $3 is not defined"),
+    ("unused-macro-argument", 'BEGIN { printf("%d\\n", $1); }\n', ["5", "abc"], 1, 1,
+     "extra macro argument 'abc'"),
+    ("stack-unsupported", 'BEGIN\n{\n  stack();\n}\n', [], 3, 3, "stack() is not supported"),
+    ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
+     "copyinstr() reads a probe argument"),
+]
+
+
+@pytest.mark.parametrize("text, args, line, col, phrase", [e[1:] for e in ERRORS],
+                         ids=[e[0] for e in ERRORS])
+def test_compile_error(text, args, line, col, phrase):
+    with pytest.raises(ScriptError) as info:
+        load_script(text, "t.d", macro_args=args, stream=io.StringIO(), errors=io.StringIO(),
+                    quiet=True)
+    message = str(info.value)
+    first = message.splitlines()[0]
+    assert first.startswith(f"t.d:{line}:{col}: error: "), first
+    assert phrase in first
+    assert "Traceback" not in message
+    assert 'File "' not in message
