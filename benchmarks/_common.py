@@ -137,3 +137,50 @@ def usdtgen_cmd() -> list[str]:
     if exe.is_file() and os.access(exe, os.X_OK):
         return [str(exe)]
     return [sys.executable, "-m", "usdtgen"]
+
+
+# C shared by the benchmark programs that a tracer runs: includes, a clock in ns, and the CPU
+# time the parent process (the tracer) has used. Put it before the program's own header.
+C_TIMING = r"""
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static long ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* CPU ns the parent process (the tracer) has used so far, all its threads */
+static long parent_cpu_ns(void)
+{
+    char path[64], line[128];
+    long total = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)getppid());
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    struct dirent *d;
+    while ((d = readdir(dir)) != NULL) {
+        if (d->d_name[0] == '.')
+            continue;
+        char file[128];
+        snprintf(file, sizeof file, "%s/%s/schedstat", path, d->d_name);
+        FILE *f = fopen(file, "r");
+        if (f && fgets(line, sizeof line, f))
+            total += atol(line);
+        if (f)
+            fclose(f);
+    }
+    closedir(dir);
+    return total;
+}
+"""

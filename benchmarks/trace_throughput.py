@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import CC, median, print_header, run, table, tempdir, usdtgen_cmd
+from _common import C_TIMING, CC, median, print_header, run, table, tempdir, usdtgen_cmd
 
 PROVIDER = """\
 provider bench {
@@ -54,49 +54,8 @@ provider bench {
 };
 """
 
-PROGRAM = r"""
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+PROGRAM = C_TIMING + r"""
 #include "bench.h"
-
-static long ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
-/* CPU ns the parent process (the tracer) has used so far, all its threads */
-static long parent_cpu_ns(void)
-{
-    char path[64], line[128];
-    long total = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)getppid());
-    DIR *dir = opendir(path);
-    if (!dir)
-        return -1;
-    struct dirent *d;
-    while ((d = readdir(dir)) != NULL) {
-        if (d->d_name[0] == '.')
-            continue;
-        char file[128];
-        snprintf(file, sizeof file, "%s/%s/schedstat", path, d->d_name);
-        FILE *f = fopen(file, "r");
-        if (f && fgets(line, sizeof line, f))
-            total += atol(line);
-        if (f)
-            fclose(f);
-    }
-    closedir(dir);
-    return total;
-}
 
 static char name[32];
 
