@@ -271,12 +271,16 @@ def _size_in_pages(text: str) -> int:
               metavar="FILE.d", help="Run the D script in FILE.d.")
 @click.option("-Z", "allow_unmatched", is_flag=True,
               help="With a D script: allow probe descriptions that match no probe.")
+@click.option("--no-kernel-aggregation", "userspace_only", is_flag=True,
+              help="With a D script: aggregate every event in usdtgen, even where a BPF "
+                   "program could count in the kernel.")
 @click.option("--buffer-size", metavar="SIZE",
               help="Ring buffer per CPU (K, M, G suffixes); default: 128M shared by the "
                    "CPUs, at most 32M and at least 2M each.")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
-                  script_text, script_file, allow_unmatched, buffer_size, args) -> None:
+                  script_text, script_file, allow_unmatched, userspace_only, buffer_size,
+                  args) -> None:
     """Trace USDT probes with kernel uprobes and print each hit with its arguments,
     or run a D script over them (-e, -s).
 
@@ -296,7 +300,8 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         raise click.UsageError("give -p or -c, not both")
     if script_text is not None or script_file is not None:
         _run_script_command(script_text, script_file, pid, command, as_json, types_file,
-                            output, duration, quiet, allow_unmatched, buffer_size, args, printf)
+                            output, duration, quiet, allow_unmatched, buffer_size, args, printf,
+                            not userspace_only)
         return
     if pid is None and command is None and not args:
         raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
@@ -353,7 +358,8 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
 
 def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,
-                        duration, quiet, allow_unmatched, buffer_size, args, printf) -> None:
+                        duration, quiet, allow_unmatched, buffer_size, args, printf,
+                        kernel: bool) -> None:
     """``usdtgen trace -e/-s``: compile the D script, trace, print as dtrace does."""
     from usdtgen.trace.script.run import has_usdt_clauses, load_script, run_script, trace_config
 
@@ -380,7 +386,7 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
                 raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
             target = positional.pop(0)
         script = load_script(text, filename, positional, stream, sys.stderr, as_json, quiet,
-                             allow_unmatched)
+                             allow_unmatched, kernel)
         pages = _size_in_pages(buffer_size) if buffer_size else None
         config = trace_config(script, target, pid, command, _load_types(types_file), duration,
                               pages)
@@ -388,12 +394,13 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
         def warn(message: str) -> None:           # shown even when quiet: a script's quiet
             click.echo(f"usdtgen: warning: {message}", err=True)   # is about its output
 
-        def notice(matched: int) -> None:
+        def notice(matched: int, in_kernel: int) -> None:
             if not script.machine.quiet and not as_json:
                 what = f"script '{filename}'" if script_file else \
                     f"description '{re.split(r'[{{/;]', text.strip(), maxsplit=1)[0].strip()}'"
-                click.echo(f"usdtgen: {what} matched {matched} probe{'s' if matched != 1 else ''}",
-                           err=True)
+                kernel = f" ({in_kernel} aggregated in the kernel)" if in_kernel else ""
+                click.echo(f"usdtgen: {what} matched {matched} probe{'s' if matched != 1 else ''}"
+                           f"{kernel}", err=True)
 
         status = run_script(script, config, warn, notice)
         stream.flush()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from usdtgen.errors import TraceError
-from usdtgen.trace import perf, tracefs
+from usdtgen.trace import bpf, perf, tracefs
 from usdtgen.trace.attach import event_name, plan_site
 from usdtgen.trace.decode import Decoder
 from usdtgen.trace.listing import collect
@@ -54,6 +54,8 @@ class TraceConfig:
     site_fetch: object = None                 # (ListedSite) -> (frozenset | None, frozenset)
     keep_addresses: bool = False
     allow_empty: bool = False
+    site_kernel: object = None                # (ListedSite) -> None, or a loader of a BPF
+                                              # program that aggregates its hits in the kernel
     poll_seconds: float = 0.1                 # how long the reader sleeps at most
 
 
@@ -103,7 +105,7 @@ class _Attached:
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
     def add_sites(self, listed_sites, string_args, targets, warnings, stop=lambda: False,
-                  site_fetch=None, keep_addresses: bool = False) -> int:
+                  site_fetch=None, keep_addresses: bool = False, site_kernel=None) -> int:
         """Define and open events for sites not attached yet; returns how many were added.
 
         ``stop()`` is checked between sites, so a signal does not wait for hundreds of them.
@@ -120,6 +122,10 @@ class _Attached:
             self.seen_sites.add(key)
             name = event_name(listed.site.provider, listed.site.name, self.event_count)
             self.event_count += 1
+            loader = site_kernel(listed) if site_kernel is not None else None
+            if loader is not None and self.add_kernel_site(listed, name, loader, targets,
+                                                           warnings):
+                continue
             fetch, site_strings = (None, string_args) if site_fetch is None else site_fetch(listed)
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
@@ -149,6 +155,32 @@ class _Attached:
                 self.fd_events[fd] = event_id
                 perf.set_output(fd, self.ring(cpu).fd)
         return len(added)
+
+    def add_kernel_site(self, listed, name: str, loader, targets, warnings) -> bool:
+        """A site whose hits a BPF program aggregates: its event fetches nothing and records
+        nothing; the program goes on the first perf event (it then runs for every traced
+        task). False, with a warning, when the program cannot be had: events then."""
+        try:
+            program_fd = loader()
+        except Exception as e:                                  # the verifier, a limit
+            warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
+                            f"userspace instead of the kernel: {e}")
+            return False
+        definition, _ = plan_site(listed, self.group, name, listed.open_path, frozenset(),
+                                  frozenset())
+        tracefs.add_event(self.root, definition)
+        event_id = tracefs.read_format(self.root, self.group, name).event_id
+        if all(pid == -1 for pid, _, _ in targets):
+            opens = [(-1, cpu, False) for _, cpu, _ in targets]
+        else:
+            opens = [(pid, -1, inherit) for pid, inherit in
+                     dict.fromkeys((pid, inherit) for pid, _, inherit in targets)]
+        for i, (pid, cpu, inherit) in enumerate(opens):
+            fd = perf.open_tracepoint(event_id, pid, cpu, inherit, sampling=False)
+            self.fds.append(fd)
+            if i == 0:
+                bpf.attach(fd, program_fd)
+        return True
 
     def ring(self, cpu: int) -> perf.RingBuffer:
         """``cpu``'s ring buffer, owned by a perf event of its own: mapping megabytes takes
@@ -325,7 +357,7 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
         _raise_fd_limit(len(listing.sites) * len(targets))
         attached.add_sites(listing.sites, config.string_args, targets, warnings,
                            stop=lambda: stop.requested, site_fetch=config.site_fetch,
-                           keep_addresses=config.keep_addresses)
+                           keep_addresses=config.keep_addresses, site_kernel=config.site_kernel)
         for message in warnings:
             warn(message)
         warnings_shown = len(warnings)
@@ -452,6 +484,7 @@ def _rescan(config, attached, pid, targets, warnings) -> None:
         return
     try:
         attached.add_sites(fresh, config.string_args, targets, warnings,
-                           site_fetch=config.site_fetch, keep_addresses=config.keep_addresses)
+                           site_fetch=config.site_fetch, keep_addresses=config.keep_addresses,
+                           site_kernel=config.site_kernel)
     except Exception as e:
         warnings.append(f"could not attach probes of a newly mapped object: {e}")

@@ -447,7 +447,10 @@ class Compiler:
             self.check_count(node, name, args, 1, 1)
             aggregation = self.agg_name(args[0], name)
             if name == "clear":
-                return lambda f: aggregation.clear()
+                def run(f):
+                    machine.sync()
+                    aggregation.clear()
+                return run
 
             def run(f):
                 aggregation.normal = 1
@@ -456,7 +459,11 @@ class Compiler:
             self.check_count(node, name, args, 1, 2)
             aggregation = self.agg_name(args[0], name)
             keep = self.expr(args[1])[0] if len(args) > 1 else None
-            return lambda f: aggregation.truncate(None if keep is None else keep(f), machine.options)
+
+            def run(f):
+                machine.sync()
+                aggregation.truncate(None if keep is None else keep(f), machine.options)
+            return run
         if name == "normalize":
             self.check_count(node, name, args, 2, 2)
             aggregation = self.agg_name(args[0], name)

@@ -26,7 +26,8 @@ class Script:
     """A compiled script and its running state (``machine``)."""
 
     def __init__(self, text: str, filename: str, macro_args=(), stream=None, errors=None,
-                 as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False):
+                 as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
+                 kernel: bool = True):
         parsed = parse_script(text, filename)
         self.parsed = parsed
         self.filename = filename
@@ -63,6 +64,9 @@ class Script:
         self.function_names: dict = {}
         self.sites_matched = 0
         self.checked_matches = False
+        self.kernel = kernel                    # aggregate in the kernel where a site allows
+        self.kernel_sites: list = []
+        machine.sync = self.sync_kernel
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -126,6 +130,38 @@ class Script:
             fetch |= clause.needs.args
             strings |= clause.needs.strings
         return frozenset(fetch), frozenset(strings)
+
+    def site_kernel(self, listed):
+        """A loader of the BPF program aggregating this site's hits in the kernel, or None
+        when one of its clauses (or its arguments) needs userspace."""
+        from usdtgen.trace.script.kernel import KernelSite, NotKernel, kernel_clause, load_site
+        if not self.kernel or listed.args is None:
+            return None
+        info, bound = self.bind_site(listed)
+        if not bound:
+            return None
+        try:
+            site = KernelSite([kernel_clause(self.compiler, clause, info)
+                               for clause, _, _ in bound])
+        except NotKernel:
+            return None
+        specs = listed.args.args if listed.args is not None else ()
+        arch = _arch(listed)
+
+        def load() -> int:
+            program_fd = load_site(site, specs, arch)
+            self.kernel_sites.append(site)
+            return program_fd
+        return load
+
+    def sync_kernel(self) -> None:
+        from usdtgen.trace.script.kernel import sync_site
+        for site in self.kernel_sites:
+            sync_site(site)
+
+    def close_kernel(self) -> None:
+        for site in self.kernel_sites:
+            site.close()
 
     def bind_site(self, listed):
         site = listed.site
@@ -217,7 +253,7 @@ class _Hooks(TraceHooks):
 
     def started(self):
         script = self.script
-        self.notice(script.probes_matched())
+        self.notice(script.probes_matched(), len(script.kernel_sites))
         script.fire_begin()
         script.machine.output.flush()
 
@@ -249,9 +285,22 @@ def has_usdt_clauses(text: str, filename: str) -> bool:
     return False
 
 
+def _arch(listed) -> str:
+    """The machine of the object a site is in, as platform.machine() names it."""
+    machine = getattr(listed.site, "machine", None) or getattr(listed, "machine", None)
+    if machine in ("EM_AARCH64", "aarch64"):
+        return "aarch64"
+    if machine in ("EM_X86_64", "x86_64"):
+        return "x86_64"
+    import platform
+    return platform.machine()
+
+
 def load_script(text: str, filename: str, macro_args=(), stream=None, errors=None,
-                as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False) -> Script:
-    return Script(text, filename, macro_args, stream, errors, as_json, quiet, allow_unmatched)
+                as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
+                kernel: bool = True) -> Script:
+    return Script(text, filename, macro_args, stream, errors, as_json, quiet, allow_unmatched,
+                  kernel)
 
 
 def trace_config(script: Script, target=None, pid=None, command=None, types=None,
@@ -270,12 +319,13 @@ def trace_config(script: Script, target=None, pid=None, command=None, types=None
             poll = min(poll, parse_rate(options[name]))
     return TraceConfig(target=target, pid=pid, command=command, types=types, duration=duration,
                        site_filter=script.select_sites, site_fetch=script.site_fetch,
+                       site_kernel=script.site_kernel,
                        keep_addresses=True, allow_empty=not script.usdt or script.allow_unmatched,
                        poll_seconds=poll, **extra)
 
 
 def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
-               notice=lambda matched: None) -> int:
+               notice=lambda matched, in_kernel: None) -> int:
     """Trace, then fire END and print what is left; returns the exit status (exit()'s
     value; else, with -c, the command's)."""
     if script.usdt and config.target is None and config.pid is None and config.command is None:
@@ -289,8 +339,11 @@ def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
                              "bufsize option)\n".replace("-- ", "--"))
     was_exiting = machine.exiting
     machine.exiting = False                       # END's clauses run, exit() in END included
-    script.fire_end()
-    machine.print_remaining()
+    try:
+        script.fire_end()
+        machine.print_remaining()
+    finally:
+        script.close_kernel()
     if was_exiting or machine.exiting:
         return machine.exit_status
     return result.exit_status

@@ -124,6 +124,7 @@ class Output:
         return run
 
     def printa(self, fmt, aggregations: list[Aggregation], options) -> None:
+        self.machine.sync()
         first = aggregations[0]
         for aggregation in aggregations:
             aggregation.printed = True
@@ -206,6 +207,7 @@ class Machine:
         self.error_clauses: list = []
         self.error_probe: ProbeInfo | None = None
         self._procs: dict = {}
+        self.sync = lambda: None          # brings in-kernel aggregations up to date
 
     # -- options ---------------------------------------------------------------------------------
 
@@ -300,6 +302,7 @@ class Machine:
 
     def print_remaining(self) -> None:
         """The aggregations no printa() printed, as dtrace prints them at exit."""
+        self.sync()
         output = self.output
         if not output.as_json:
             output.write("\n")

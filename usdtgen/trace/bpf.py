@@ -1,0 +1,205 @@
+"""The few pieces of BPF the tracer needs to aggregate in the kernel: an instruction
+assembler, the bpf() system call (maps, program loading) and attaching a program to a uprobe's
+perf event.
+
+Programs are of type KPROBE (the kind uprobe trace events run): their context is the traced
+thread's registers (struct pt_regs), so arguments are read where the USDT note says they are.
+"""
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import platform
+import struct
+
+from usdtgen.errors import TraceError
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYSCALL_BPF = {"x86_64": 321, "aarch64": 280}
+
+MAP_CREATE, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_GET_NEXT_KEY, PROG_LOAD = 0, 1, 2, 4, 5
+MAP_TYPE_PERCPU_HASH = 5
+PROG_TYPE_KPROBE = 2
+PERF_EVENT_IOC_SET_BPF = 0x40042408
+
+# helpers
+MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER = 1, 2, 14, 112
+NOEXIST = 1
+
+# pt_regs offsets of the registers USDT notes name, by the kernel's short names
+PT_REGS = {
+    "x86_64": {name: 8 * i for i, name in enumerate(
+        ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx",
+         "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss"))},
+    "aarch64": {**{f"x{i}": 8 * i for i in range(31)}, "sp": 248, "pc": 256},
+}
+
+
+def machine() -> str:
+    return platform.machine()
+
+
+# -- instructions ----------------------------------------------------------------------------
+
+def insn(code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0) -> bytes:
+    return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
+
+
+def ld_imm64(dst: int, value: int, src: int = 0) -> bytes:
+    value &= (1 << 64) - 1
+    low, high = value & 0xFFFFFFFF, value >> 32
+    return insn(0x18, dst, src, 0, struct.unpack("<i", struct.pack("<I", low))[0]) + \
+        insn(0, 0, 0, 0, struct.unpack("<i", struct.pack("<I", high))[0])
+
+
+def ld_map(dst: int, map_fd: int) -> bytes:
+    return ld_imm64(dst, map_fd, src=1)              # BPF_PSEUDO_MAP_FD
+
+
+def ldx64(dst: int, src: int, off: int) -> bytes:
+    return insn(0x79, dst, src, off)
+
+
+def stx64(dst: int, off: int, src: int) -> bytes:
+    return insn(0x7B, dst, src, off)
+
+
+def st64(dst: int, off: int, imm: int) -> bytes:
+    return insn(0x7A, dst, 0, off, imm)
+
+
+def mov_reg(dst: int, src: int) -> bytes:
+    return insn(0xBF, dst, src)
+
+
+def mov_imm(dst: int, imm: int) -> bytes:
+    return insn(0xB7, dst, 0, 0, imm)
+
+
+def alu_imm(op: str, dst: int, imm: int) -> bytes:
+    code = {"add": 0x07, "sub": 0x17, "mul": 0x27, "and": 0x57, "lsh": 0x67, "rsh": 0x77,
+            "arsh": 0xC7}[op]
+    return insn(code, dst, 0, 0, imm)
+
+
+def alu_reg(op: str, dst: int, src: int) -> bytes:
+    code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F}[op]
+    return insn(code, dst, src)
+
+
+def neg(dst: int) -> bytes:
+    return insn(0x87, dst)
+
+
+JUMPS = {  # (signed, op) -> opcode with an immediate; +8 compares with a register
+    (True, "=="): 0x15, (False, "=="): 0x15, (True, "!="): 0x55, (False, "!="): 0x55,
+    (True, ">"): 0x65, (True, ">="): 0x75, (True, "<"): 0xC5, (True, "<="): 0xD5,
+    (False, ">"): 0x25, (False, ">="): 0x35, (False, "<"): 0xA5, (False, "<="): 0xB5,
+}
+
+
+def jump_imm(op: str, signed: bool, dst: int, imm: int, off: int) -> bytes:
+    return insn(JUMPS[signed, op], dst, 0, off, imm)
+
+
+def jump_reg(op: str, signed: bool, dst: int, src: int, off: int) -> bytes:
+    return insn(JUMPS[signed, op] + 8, dst, src, off)
+
+
+def ja(off: int) -> bytes:
+    return insn(0x05, 0, 0, off)
+
+
+def call(helper: int) -> bytes:
+    return insn(0x85, 0, 0, 0, helper)
+
+
+def exit_() -> bytes:
+    return insn(0x95)
+
+
+# -- the system call -------------------------------------------------------------------------
+
+def _bpf(command: int, attr: bytes) -> int:
+    number = _SYSCALL_BPF.get(machine())
+    if number is None:
+        raise OSError(0, f"BPF is not supported on {machine()}")
+    buffer = ctypes.create_string_buffer(attr, max(len(attr), 128))
+    result = _libc.syscall(number, command, buffer, max(len(attr), 128))
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return result
+
+
+def possible_cpus() -> int:
+    try:
+        text = open("/sys/devices/system/cpu/possible").read().strip()
+    except OSError:
+        return os.cpu_count() or 1
+    total = 0
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        total += int(high or low) - int(low) + 1
+    return total
+
+
+class PerCpuHash:
+    """A BPF_MAP_TYPE_PERCPU_HASH of u64 keys words → u64, summed over CPUs when read."""
+
+    def __init__(self, key_words: int, max_entries: int):
+        self.key_size = 8 * max(1, key_words)
+        self.cpus = possible_cpus()
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_HASH, self.key_size,
+                                               8, max_entries, 0))
+
+    def items(self) -> dict[tuple, int]:
+        """key words → the value summed over CPUs."""
+        out = {}
+        key = ctypes.create_string_buffer(self.key_size)
+        next_key = ctypes.create_string_buffer(self.key_size)
+        value = ctypes.create_string_buffer(8 * self.cpus)
+        first = True
+        while True:
+            attr = struct.pack("<IIQQ", self.fd, 0, 0 if first else ctypes.addressof(key),
+                               ctypes.addressof(next_key))
+            try:
+                _bpf(MAP_GET_NEXT_KEY, attr)
+            except OSError:
+                break                                     # ENOENT: the end
+            first = False
+            ctypes.memmove(key, next_key, self.key_size)
+            try:
+                _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
+                                                  ctypes.addressof(value), 0))
+            except OSError:
+                continue                                  # deleted meanwhile
+            words = struct.unpack(f"<{self.key_size // 8}q", key.raw)
+            out[words] = sum(struct.unpack(f"<{self.cpus}q", value.raw))
+        return out
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def load_program(code: bytes, name: str = "usdtgen") -> int:
+    """Load a KPROBE program; raises TraceError with the verifier's last lines."""
+    log = ctypes.create_string_buffer(1 << 16)
+    license_text = ctypes.create_string_buffer(b"GPL")
+    program = ctypes.create_string_buffer(code, len(code))
+    attr = struct.pack("<IIQQIIQII16s", PROG_TYPE_KPROBE, len(code) // 8,
+                       ctypes.addressof(program), ctypes.addressof(license_text), 1, len(log),
+                       ctypes.addressof(log), 0, 0, name.encode()[:15])
+    try:
+        return _bpf(PROG_LOAD, attr)
+    except OSError as e:
+        lines = log.value.decode(errors="replace").strip().splitlines()
+        raise TraceError(f"the kernel refused an aggregation program: {e.strerror}"
+                         + (f" ({lines[-1]})" if lines else "")) from None
+
+
+def attach(perf_fd: int, program_fd: int) -> None:
+    fcntl.ioctl(perf_fd, PERF_EVENT_IOC_SET_BPF, program_fd)

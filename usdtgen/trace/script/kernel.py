@@ -1,0 +1,382 @@
+"""In-kernel aggregation for the clauses that allow it: a BPF program on the probe's uprobe
+updates a per-CPU hash map, so a hit costs no record, no wakeup and no Python.
+
+A clause qualifies when it has only aggregations of ``count()``, ``sum(x)`` or
+``quantize(x)``, keyed by integers (argN, args[N] of integer type, pid, tid, constants),
+with x such an integer too, and a predicate that is absent or a conjunction of comparisons
+between such integers and constants. A site goes to the kernel when every clause that
+matches it qualifies and its arguments are in registers, on the stack or constants;
+otherwise its events go to userspace as usual. The maps are read (and their growth since
+the last read added to the aggregations) before every printa(), clear(), trunc(),
+normalize() and at the end.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lark import Token, Tree
+
+from usdtgen.elf.argspec import Immediate, Memory, Register
+from usdtgen.trace import bpf
+from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS
+
+MAX_ENTRIES = 16384
+KERNEL_FUNCTIONS = ("count", "sum", "quantize")
+
+
+class NotKernel(Exception):
+    """This clause or site cannot be aggregated in the kernel; the reason says why."""
+
+
+@dataclass
+class Operand:
+    kind: str            # "arg", "pid", "tid", "const"
+    value: int = 0       # argument index or constant
+
+
+@dataclass
+class KernelStatement:
+    aggregation: object          # the Aggregation
+    function: str
+    keys: list[Operand]
+    value: Operand | None
+
+
+@dataclass
+class KernelClause:
+    conditions: list[tuple[Operand, str, Operand, bool]]     # left op right signed
+    statements: list[KernelStatement]
+
+
+@dataclass
+class KernelSite:
+    """The program of one site and the maps it fills."""
+
+    clauses: list[KernelClause]
+    maps: list = field(default_factory=list)        # (statement, PerCpuHash)
+    program_fd: int = -1
+    seen: dict = field(default_factory=dict)        # (map index, key words) -> value read
+
+    def close(self) -> None:
+        for _, table in self.maps:
+            table.close()
+        if self.program_fd >= 0:
+            import os
+            os.close(self.program_fd)
+            self.program_fd = -1
+
+
+# -- which clauses qualify (from the tree, with the compiler's names) --------------------------
+
+def kernel_clause(compiler, clause, probe) -> KernelClause:
+    """The kernel form of ``clause`` bound to ``probe``; raises NotKernel."""
+    _, predicate, body = clause.node.children
+    if body is None or not body.children:
+        raise NotKernel("the clause prints")
+    conditions = []
+    if predicate is not None:
+        _conjunction(compiler, predicate.children[1], probe, conditions)
+    statements = []
+    for node in body.children:
+        if isinstance(node, Token):
+            continue
+        if node.data != "assignment" or str(node.children[1]) != "=":
+            raise NotKernel("the clause does more than aggregate")
+        target, _, value = node.children
+        name = _aggregation_name(target)
+        if name is None or not (isinstance(value, Tree) and value.data == "call"):
+            raise NotKernel("the clause does more than aggregate")
+        function = str(value.children[0])
+        args = [] if value.children[1] is None else list(value.children[1].children)
+        if function not in KERNEL_FUNCTIONS or (function == "quantize" and len(args) > 1):
+            raise NotKernel(f"{function}() is computed in userspace")
+        keys = [] if target.data == "aggregation" else \
+            [_operand(compiler, k, probe) for k in (target.children[1].children
+                                                    if target.children[1] is not None else [])]
+        operand = _operand(compiler, args[0], probe) if args else None
+        statements.append(KernelStatement(compiler.machine.aggregations[name], function, keys,
+                                          operand))
+    return KernelClause(conditions, statements)
+
+
+def _aggregation_name(node):
+    if isinstance(node, Tree) and node.data == "aggregation":
+        return str(node.children[0])
+    if isinstance(node, Tree) and node.data == "index" and node.children[0].data == "aggregation":
+        return str(node.children[0].children[0])
+    return None
+
+
+def _conjunction(compiler, node, probe, out) -> None:
+    if node.data == "and_":
+        _conjunction(compiler, node.children[0], probe, out)
+        _conjunction(compiler, node.children[1], probe, out)
+        return
+    if node.data != "binary" or str(node.children[1]) not in ("==", "!=", "<", "<=", ">", ">="):
+        raise NotKernel("the predicate is not a conjunction of comparisons")
+    left = _operand(compiler, node.children[0], probe)
+    right = _operand(compiler, node.children[2], probe)
+    _, ty = compiler.expr(node.children[0])
+    _, rty = compiler.expr(node.children[2])
+    signed = not ((ty.kind == "int" and not ty.signed and ty.size == 8) or
+                  (rty.kind == "int" and not rty.signed and rty.size == 8))
+    out.append((left, str(node.children[1]), right, signed))
+
+
+def _operand(compiler, node, probe) -> Operand:
+    fn, ty = compiler.expr(node)
+    if ty.kind == "string":
+        raise NotKernel("strings are aggregated in userspace")
+    if node.data == "name":
+        name = str(node.children[0])
+        match = re.fullmatch(r"arg(\d+)", name)
+        if match:
+            return Operand("arg", int(match.group(1)))
+        if name in ("pid", "tid"):
+            return Operand(name)
+    if node.data == "index" and node.children[0].data == "name" and \
+            str(node.children[0].children[0]) == "args":
+        if probe is None or probe.arg_types is None:
+            raise NotKernel("argument types unknown")
+        return Operand("arg", compiler.constant(node.children[1].children[0]))
+    if node.data in ("int_literal", "char_literal", "macro", "unary_op"):
+        try:
+            value = fn(None)
+        except Exception:
+            value = None
+        if isinstance(value, int):
+            return Operand("const", value)
+    raise NotKernel("an operand is not an argument, pid, tid or constant")
+
+
+# -- code ----------------------------------------------------------------------------------------
+
+R_CTX, R_TMP, R_TMP2, R_VALUE = 6, 7, 8, 9
+SCRATCH = -8            # probe_read_user's destination
+ZERO = -16              # the initial value of a new map entry
+KEY = -16 - 8 * 9       # up to 8 key words + a bucket
+
+
+class _Code:
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.fixups: list[tuple[int, str]] = []          # (instruction index, label)
+        self.labels: dict[str, int] = {}
+
+    def emit(self, *chunks: bytes) -> None:
+        self.parts.extend(chunks)
+
+    def jump(self, chunk_maker, label: str) -> None:
+        self.fixups.append((len(self.parts), label))
+        self.parts.append(chunk_maker)                     # a function of the offset
+
+    def label(self, name: str) -> None:
+        self.labels[name] = self.here()
+
+    def assemble(self) -> bytes:
+        out = []
+        position = 0
+        positions = []
+        for part in self.parts:
+            positions.append(position)
+            position += 1 if callable(part) else len(part) // 8
+        for i, part in enumerate(self.parts):
+            if callable(part):
+                label = dict(self.fixups)[i]
+                out.append(part(self.labels[label] - positions[i] - 1))
+            else:
+                out.append(part)
+        return b"".join(out)
+
+    def here(self) -> int:
+        """The index of the next instruction (a pending jump counts as one)."""
+        return sum(1 if callable(p) else len(p) // 8 for p in self.parts)
+
+
+def _load(code: _Code, operand: Operand, specs, regs: dict, dst: int, fail: str) -> None:
+    """Put ``operand``'s 64-bit value in register ``dst``."""
+    if operand.kind == "const":
+        value = operand.value
+        code.emit(bpf.mov_imm(dst, value) if -(1 << 31) <= value < (1 << 31)
+                  else bpf.ld_imm64(dst, value))
+        return
+    if operand.kind in ("pid", "tid"):
+        code.emit(bpf.call(bpf.GET_CURRENT_PID_TGID), bpf.mov_reg(dst, 0))
+        if operand.kind == "pid":
+            code.emit(bpf.alu_imm("rsh", dst, 32))
+        else:
+            code.emit(bpf.alu_imm("lsh", dst, 32), bpf.alu_imm("rsh", dst, 32))
+        return
+    if operand.value >= len(specs):
+        code.emit(bpf.mov_imm(dst, 0))
+        return
+    spec = specs[operand.value]
+    location = spec.location
+    if spec.is_float:
+        raise NotKernel("floating-point arguments are read in userspace")
+    if isinstance(location, Immediate):
+        if location.symbol:
+            raise NotKernel("an argument names a symbol")
+        code.emit(bpf.ld_imm64(dst, location.value))
+    elif isinstance(location, Register):
+        offset = regs.get(location.family)
+        if offset is None or location.kind != "gp":
+            raise NotKernel(f"register {location.name} is not readable here")
+        code.emit(bpf.ldx64(dst, R_CTX, offset))
+        if location.bit_offset:
+            code.emit(bpf.alu_imm("rsh", dst, location.bit_offset))
+    elif isinstance(location, Memory):
+        if location.symbol or location.base is None or location.page_offset:
+            raise NotKernel("an argument is read through a symbol")
+        base = regs.get(location.base.family)
+        if base is None:
+            raise NotKernel(f"register {location.base.name} is not readable here")
+        code.emit(bpf.ldx64(3, R_CTX, base))
+        if location.displacement:
+            code.emit(bpf.alu_imm("add", 3, location.displacement))
+        if location.index is not None:
+            index = regs.get(location.index.family)
+            if index is None:
+                raise NotKernel(f"register {location.index.name} is not readable here")
+            code.emit(bpf.ldx64(4, R_CTX, index), bpf.alu_imm("mul", 4, location.scale),
+                      bpf.alu_reg("add", 3, 4))
+        code.emit(bpf.st64(10, SCRATCH, 0), bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH),
+                  bpf.mov_imm(2, spec.size), bpf.call(bpf.PROBE_READ_USER))
+        code.jump(lambda off: bpf.jump_imm("!=", True, 0, 0, off), fail)
+        code.emit(bpf.ldx64(dst, 10, SCRATCH))
+    else:
+        raise NotKernel("an argument's location is not supported")
+    if spec.size < 8:
+        shift = 64 - 8 * spec.size
+        code.emit(bpf.alu_imm("lsh", dst, shift),
+                  bpf.alu_imm("arsh" if spec.signed else "rsh", dst, shift))
+
+
+def build_program(site: KernelSite, specs, arch: str) -> bytes:
+    regs = bpf.PT_REGS.get(arch)
+    if regs is None:
+        raise NotKernel(f"no in-kernel aggregation on {arch}")
+    code = _Code()
+    code.emit(bpf.mov_reg(R_CTX, 1), bpf.st64(10, ZERO, 0))
+    map_index = 0
+    for n, clause in enumerate(site.clauses):
+        next_clause = f"clause_{n + 1}"
+        for left, op, right, signed in clause.conditions:
+            _load(code, left, specs, regs, R_TMP, next_clause)
+            _load(code, right, specs, regs, R_TMP2, next_clause)
+            inverse = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+            code.jump(lambda off, inverse=inverse, signed=signed:
+                      bpf.jump_reg(inverse, signed, R_TMP, R_TMP2, off), next_clause)
+        for statement in clause.statements:
+            table = site.maps[map_index][1]
+            map_index += 1
+            after = f"after_{map_index}"
+            for i, key in enumerate(statement.keys):
+                _load(code, key, specs, regs, R_TMP, after)
+                code.emit(bpf.stx64(10, KEY + 8 * i, R_TMP))
+            words = len(statement.keys)
+            if statement.function == "quantize":
+                _load(code, statement.value, specs, regs, R_TMP, after)
+                _quantize_index(code, R_TMP)
+                code.emit(bpf.stx64(10, KEY + 8 * words, R_TMP))
+                words += 1
+                code.emit(bpf.mov_imm(R_VALUE, 1))
+            elif statement.function == "sum":
+                _load(code, statement.value, specs, regs, R_VALUE, after)
+            else:
+                code.emit(bpf.mov_imm(R_VALUE, 1))
+            if words == 0:
+                code.emit(bpf.st64(10, KEY, 0))
+            _update(code, table.fd, after)
+            code.label(after)
+        code.label(next_clause)
+    code.emit(bpf.mov_imm(0, 0), bpf.exit_())
+    return code.assemble()
+
+
+def _quantize_index(code: _Code, reg: int) -> None:
+    """reg (a signed value) → its quantize bucket: 63 for 0, 64 + floor(log2 v) above,
+    62 - floor(log2 -v) below."""
+    scratch, counter, sign = 1, 2, 3
+    tag = code.here()
+    zero, positive, done = f"qz{tag}", f"qp{tag}", f"qd{tag}"
+    code.emit(bpf.mov_imm(sign, 0))
+    code.jump(lambda off: bpf.jump_imm("==", True, reg, 0, off), zero)
+    code.jump(lambda off: bpf.jump_imm(">", True, reg, 0, off), positive)
+    code.emit(bpf.neg(reg), bpf.mov_imm(sign, 1))
+    code.label(positive)
+    code.emit(bpf.mov_imm(counter, 0))
+    for step in (32, 16, 8, 4, 2, 1):
+        skip = f"qs{tag}_{step}"
+        code.emit(bpf.mov_reg(scratch, reg), bpf.alu_imm("rsh", scratch, step))
+        code.jump(lambda off: bpf.jump_imm("==", True, scratch, 0, off), skip)
+        code.emit(bpf.mov_reg(reg, scratch), bpf.alu_imm("add", counter, step))
+        code.label(skip)
+    negative = f"qn{tag}"
+    code.jump(lambda off: bpf.jump_imm("!=", True, sign, 0, off), negative)
+    code.emit(bpf.mov_reg(reg, counter), bpf.alu_imm("add", reg, 64))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(negative)
+    code.emit(bpf.mov_imm(reg, 62), bpf.alu_reg("sub", reg, counter))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(zero)
+    code.emit(bpf.mov_imm(reg, 63))
+    code.label(done)
+
+
+def _update(code: _Code, map_fd: int, done: str) -> None:
+    """map[key] += R_VALUE, creating the entry at 0 first."""
+    found = f"found{code.here()}"
+    code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
+              bpf.call(bpf.MAP_LOOKUP))
+    code.jump(lambda off: bpf.jump_imm("!=", True, 0, 0, off), found)
+    code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
+              bpf.mov_reg(3, 10), bpf.alu_imm("add", 3, ZERO), bpf.mov_imm(4, bpf.NOEXIST),
+              bpf.call(bpf.MAP_UPDATE),
+              bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
+              bpf.call(bpf.MAP_LOOKUP))
+    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), done)
+    code.label(found)
+    code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
+
+
+def load_site(site: KernelSite, specs, arch: str) -> int:
+    """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
+    for clause in site.clauses:
+        for statement in clause.statements:
+            words = len(statement.keys) + (1 if statement.function == "quantize" else 0)
+            if words > 8:
+                raise NotKernel("more than 7 keys")
+            site.maps.append((statement, bpf.PerCpuHash(words, MAX_ENTRIES)))
+    try:
+        code = build_program(site, specs, arch)
+        site.program_fd = bpf.load_program(code)
+    except BaseException:
+        site.close()
+        raise
+    return site.program_fd
+
+
+def sync_site(site: KernelSite) -> None:
+    """Add what the maps gained since the last read to the aggregations' entries."""
+    for index, (statement, table) in enumerate(site.maps):
+        aggregation = statement.aggregation
+        entries = aggregation.entries
+        nkeys = len(statement.keys)
+        for words, total in table.items().items():
+            seen_key = (index, words)
+            delta = total - site.seen.get(seen_key, 0)
+            if not delta:
+                continue
+            site.seen[seen_key] = total
+            key = tuple(words[:nkeys])
+            if statement.function == "quantize":
+                state = entries.get(key)
+                if state is None:
+                    entries[key] = state = [0] * QUANTIZE_BUCKETS
+                bucket = words[nkeys]
+                if 0 <= bucket < QUANTIZE_BUCKETS:
+                    state[bucket] += delta
+            else:
+                entries[key] = entries.get(key, 0) + delta
