@@ -19,7 +19,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _SYSCALL_BPF = {"x86_64": 321, "aarch64": 280}
 
 MAP_CREATE, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_GET_NEXT_KEY, PROG_LOAD = 0, 1, 2, 4, 5
-MAP_TYPE_PERCPU_HASH = 5
+MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY = 5, 6
 PROG_TYPE_KPROBE = 2
 PERF_EVENT_IOC_SET_BPF = 0x40042408
 
@@ -183,6 +183,22 @@ class PerCpuHash:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+class PerCpuCounter(PerCpuHash):
+    """A one-slot BPF_MAP_TYPE_PERCPU_ARRAY: a counter a program bumps (key 0, 4 bytes)."""
+
+    def __init__(self):
+        self.key_size = 4
+        self.cpus = possible_cpus()
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_ARRAY, 4, 8, 1, 0))
+
+    def value(self) -> int:
+        key = ctypes.create_string_buffer(4)
+        value = ctypes.create_string_buffer(8 * self.cpus)
+        _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
+                                          ctypes.addressof(value), 0))
+        return sum(struct.unpack(f"<{self.cpus}q", value.raw))
 
 
 def load_program(code: bytes, name: str = "usdtgen") -> int:

@@ -21,7 +21,7 @@ from usdtgen.elf.argspec import Immediate, Memory, Register
 from usdtgen.trace import bpf
 from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS
 
-MAX_ENTRIES = 16384
+MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "quantize")
 
 
@@ -54,13 +54,18 @@ class KernelSite:
     """The program of one site and the maps it fills."""
 
     clauses: list[KernelClause]
+    name: str = ""                                  # provider:probe, for messages
     maps: list = field(default_factory=list)        # (statement, PerCpuHash)
+    drops: object = None                            # PerCpuCounter: updates a full map refused
     program_fd: int = -1
     seen: dict = field(default_factory=dict)        # (map index, key words) -> value read
+    drops_seen: int = 0
 
     def close(self) -> None:
         for _, table in self.maps:
             table.close()
+        if self.drops is not None:
+            self.drops.close()
         if self.program_fd >= 0:
             import os
             os.close(self.program_fd)
@@ -288,7 +293,7 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
                 code.emit(bpf.st64(10, KEY, 0))
-            _update(code, table.fd, after)
+            _update(code, table.fd, site.drops.fd, after)
             code.label(after)
         code.label(next_clause)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())
@@ -325,9 +330,10 @@ def _quantize_index(code: _Code, reg: int) -> None:
     code.label(done)
 
 
-def _update(code: _Code, map_fd: int, done: str) -> None:
-    """map[key] += R_VALUE, creating the entry at 0 first."""
+def _update(code: _Code, map_fd: int, drops_fd: int, done: str) -> None:
+    """map[key] += R_VALUE, creating the entry at 0 first; a full map counts a drop."""
     found = f"found{code.here()}"
+    dropped = f"dropped{code.here()}"
     code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
               bpf.call(bpf.MAP_LOOKUP))
     code.jump(lambda off: bpf.jump_imm("!=", True, 0, 0, off), found)
@@ -336,13 +342,20 @@ def _update(code: _Code, map_fd: int, done: str) -> None:
               bpf.call(bpf.MAP_UPDATE),
               bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
               bpf.call(bpf.MAP_LOOKUP))
-    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), done)
+    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), dropped)
     code.label(found)
     code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(dropped)
+    code.emit(bpf.st64(10, SCRATCH, 0), bpf.ld_map(1, drops_fd), bpf.mov_reg(2, 10),
+              bpf.alu_imm("add", 2, SCRATCH), bpf.call(bpf.MAP_LOOKUP))
+    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), done)
+    code.emit(bpf.ldx64(1, 0, 0), bpf.alu_imm("add", 1, 1), bpf.stx64(0, 0, 1))
 
 
 def load_site(site: KernelSite, specs, arch: str) -> int:
     """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
+    site.drops = bpf.PerCpuCounter()
     for clause in site.clauses:
         for statement in clause.statements:
             words = len(statement.keys) + (1 if statement.function == "quantize" else 0)
@@ -358,8 +371,9 @@ def load_site(site: KernelSite, specs, arch: str) -> int:
     return site.program_fd
 
 
-def sync_site(site: KernelSite) -> None:
-    """Add what the maps gained since the last read to the aggregations' entries."""
+def sync_site(site: KernelSite) -> int:
+    """Add what the maps gained since the last read to the aggregations' entries; returns
+    how many hits were dropped since then because a map was full."""
     for index, (statement, table) in enumerate(site.maps):
         aggregation = statement.aggregation
         entries = aggregation.entries
@@ -380,3 +394,6 @@ def sync_site(site: KernelSite) -> None:
                     state[bucket] += delta
             else:
                 entries[key] = entries.get(key, 0) + delta
+    drops = site.drops.value() if site.drops is not None else 0
+    new_drops, site.drops_seen = drops - site.drops_seen, drops
+    return new_drops

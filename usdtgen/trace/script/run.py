@@ -142,7 +142,8 @@ class Script:
             return None
         try:
             site = KernelSite([kernel_clause(self.compiler, clause, info)
-                               for clause, _, _ in bound])
+                               for clause, _, _ in bound],
+                              f"{listed.site.provider}:{listed.site.name}")
         except NotKernel:
             return None
         specs = listed.args.args if listed.args is not None else ()
@@ -155,9 +156,13 @@ class Script:
         return load
 
     def sync_kernel(self) -> None:
-        from usdtgen.trace.script.kernel import sync_site
+        from usdtgen.trace.script.kernel import MAX_ENTRIES, sync_site
         for site in self.kernel_sites:
-            sync_site(site)
+            dropped = sync_site(site)
+            if dropped:
+                self.machine.errors.write(
+                    f"usdtgen: {dropped} hits of {site.name} not aggregated: an in-kernel "
+                    f"aggregation is full ({MAX_ENTRIES} keys)\n")
 
     def close_kernel(self) -> None:
         for site in self.kernel_sites:
