@@ -251,13 +251,16 @@ def wrap_int(value: int, size: int, signed: bool = True) -> int:
 
 
 def key_sort_value(value, key_type: KeyType):
-    if key_type.string:
-        return value.encode("utf-8", "replace") if isinstance(value, str) else b""
-    return value & ((1 << (8 * key_type.size)) - 1) if isinstance(value, int) else 0
+    """Keys compare as DTrace compares their bytes: strings bytewise, integers unsigned."""
+    if isinstance(value, str):
+        return (1, value.encode("utf-8", "replace"))
+    if isinstance(value, int):
+        return (0, value & ((1 << (8 * key_type.size)) - 1))
+    return (2, repr(value))
 
 
 def format_key(value, key_type: KeyType) -> str:
-    if key_type.string:
+    if key_type.string or not isinstance(value, int):
         return "  " + f"{value:<50}"
     size = key_type.size
     if size >= 8:
@@ -289,8 +292,12 @@ class Aggregation:
             state = new_state(self.function)
             self.entries[key] = state
 
-    def sorted_keys(self, options) -> list:
+    def sorted_keys(self, options, keys=None) -> list:
+        """The keys in printing order; ``keys`` (a printa of several aggregations: all of
+        their keys) may name keys this one lacks, which sort as empty values."""
         function = self.function
+        entries = self.entries
+        empty = new_state(function)
         positions = list(range(len(self.key_types)))
         keypos = options.get("aggsortkeypos", 0) or 0
         if 0 < keypos < len(positions):
@@ -302,8 +309,10 @@ class Aggregation:
         if options.get("aggsortkey"):
             order = lambda key: key_order(key)                       # noqa: E731
         else:
-            order = lambda key: (sort_value(function, self.entries[key]), key_order(key))  # noqa: E731
-        return sorted(self.entries, key=order, reverse=bool(options.get("aggsortrev")))
+            order = lambda key: (sort_value(function, entries.get(key, empty)),  # noqa: E731
+                                 key_order(key))
+        return sorted(entries if keys is None else keys, key=order,
+                      reverse=bool(options.get("aggsortrev")))
 
     def truncate(self, keep: int | None, options) -> None:
         """trunc(@a) empties it; trunc(@a, n) keeps the n largest (n < 0: the n smallest)."""

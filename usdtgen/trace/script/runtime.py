@@ -162,12 +162,10 @@ def _probe_name(f: Firing) -> str:
 
 
 def _joined_keys(aggregations, options) -> list:
-    first = aggregations[0]
-    keys = dict.fromkeys(first.sorted_keys(options))
-    for aggregation in aggregations[1:]:
-        for key in aggregation.sorted_keys(options):
-            keys.setdefault(key, None)
-    return list(keys)
+    """Every key of the aggregations, sorted by the one at position ``aggsortpos``."""
+    keys = dict.fromkeys(key for aggregation in aggregations for key in aggregation.entries)
+    position = min(int(options.get("aggsortpos", 0) or 0), len(aggregations) - 1)
+    return aggregations[position].sorted_keys(options, list(keys))
 
 
 def _aggregation_value(piece, aggregation: Aggregation, key) -> str:
