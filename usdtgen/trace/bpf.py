@@ -176,7 +176,8 @@ class PerCpuHash:
             except OSError:
                 continue                                  # deleted meanwhile
             words = struct.unpack(f"<{self.key_size // 8}q", key.raw)
-            out[words] = sum(struct.unpack(f"<{self.cpus}q", value.raw))
+            total = sum(struct.unpack(f"<{self.cpus}q", value.raw))
+            out[words] = ((total + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)   # as int64
         return out
 
     def close(self) -> None:

@@ -104,7 +104,9 @@ def make_adder(function: AggFunction):
             entries[key] = entries.get(key, 0) + 1
     elif name == "sum":
         def add(entries, key, value, incr):
-            entries[key] = entries.get(key, 0) + value
+            total = entries.get(key, 0) + value
+            entries[key] = total if INT64_MIN <= total <= INT64_MAX else \
+                ((total - INT64_MIN) & ((1 << 64) - 1)) + INT64_MIN
     elif name == "min":
         def add(entries, key, value, incr):
             state = entries.get(key)

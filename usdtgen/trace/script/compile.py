@@ -548,7 +548,14 @@ class Compiler:
         elif self.probe is not None and self.probe.arg_types is not None:
             # bound to a probe whose argument types are known: its keys print by them
             existing.key_types = tuple(ty.key_type for _, ty in keys)
-        value_fn = self.expr(args[0])[0] if args and fn_name != "count" else (lambda f: 0)
+        if args and fn_name != "count":
+            raw_value = self.expr(args[0])[0]
+
+            def value_fn(f):                    # aggregated as int64_t, as DTrace does
+                return wrap64(raw_value(f))
+        else:
+            def value_fn(f):
+                return 0
         if fn_name == "quantize":
             incr_node = args[1] if len(args) > 1 else None
         elif fn_name == "lquantize":
@@ -658,7 +665,11 @@ class Compiler:
         if match and int(match.group(1)) < MAX_ARGS:
             index = int(match.group(1))
             self.note_arg(index)
-            return (lambda f: f.args[index]), LONG
+
+            def read(f):                        # argN are int64_t: an unsigned 2^63+ wraps
+                value = f.args[index]
+                return value if value < _SIGN else value - (1 << 64)
+            return read, LONG
         machine = self.machine
         if name in _BUILTIN_TYPES:
             return self.builtin(name), _BUILTIN_TYPES[name]

@@ -20,6 +20,7 @@ from lark import Token, Tree
 from usdtgen.elf.argspec import Immediate, Memory, Register
 from usdtgen.trace import bpf
 from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS
+from usdtgen.trace.script.compile import _arith, wrap64
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "quantize")
@@ -45,7 +46,8 @@ class KernelStatement:
 
 @dataclass
 class KernelClause:
-    conditions: list[tuple[Operand, str, Operand, bool]]     # left op right signed
+    conditions: list[tuple[Operand, str, Operand, str]]  # left op right, "signed",
+                                                          # "unsigned64" or "unsigned32"
     statements: list[KernelStatement]
 
 
@@ -76,6 +78,15 @@ class KernelSite:
 
 def kernel_clause(compiler, clause, probe) -> KernelClause:
     """The kernel form of ``clause`` bound to ``probe``; raises NotKernel."""
+    saved = compiler.probe, compiler.needs
+    compiler.probe, compiler.needs = probe, None
+    try:
+        return _kernel_clause(compiler, clause, probe)
+    finally:
+        compiler.probe, compiler.needs = saved
+
+
+def _kernel_clause(compiler, clause, probe) -> KernelClause:
     _, predicate, body = clause.node.children
     if body is None or not body.children:
         raise NotKernel("the clause prints")
@@ -124,9 +135,11 @@ def _conjunction(compiler, node, probe, out) -> None:
     right = _operand(compiler, node.children[2], probe)
     _, ty = compiler.expr(node.children[0])
     _, rty = compiler.expr(node.children[2])
-    signed = not ((ty.kind == "int" and not ty.signed and ty.size == 8) or
-                  (rty.kind == "int" and not rty.signed and rty.size == 8))
-    out.append((left, str(node.children[1]), right, signed))
+    if ty.kind != "int" or rty.kind != "int":
+        raise NotKernel("a comparison's types are unknown")
+    result = _arith(ty, rty)                  # as userspace compares: C's conversions
+    out.append((left, str(node.children[1]), right,
+                "signed" if result.signed else f"unsigned{8 * result.size}"))
 
 
 def _operand(compiler, node, probe) -> Operand:
@@ -267,11 +280,14 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
     map_index = 0
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
-        for left, op, right, signed in clause.conditions:
+        for left, op, right, how in clause.conditions:
             _load(code, left, specs, regs, R_TMP, next_clause)
             _load(code, right, specs, regs, R_TMP2, next_clause)
+            if how == "unsigned32":
+                for reg in (R_TMP, R_TMP2):
+                    code.emit(bpf.alu_imm("lsh", reg, 32), bpf.alu_imm("rsh", reg, 32))
             inverse = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
-            code.jump(lambda off, inverse=inverse, signed=signed:
+            code.jump(lambda off, inverse=inverse, signed=how == "signed":
                       bpf.jump_reg(inverse, signed, R_TMP, R_TMP2, off), next_clause)
         for statement in clause.statements:
             table = site.maps[map_index][1]
@@ -324,6 +340,8 @@ def _quantize_index(code: _Code, reg: int) -> None:
     code.jump(lambda off: bpf.ja(off), done)
     code.label(negative)
     code.emit(bpf.mov_imm(reg, 62), bpf.alu_reg("sub", reg, counter))
+    code.jump(lambda off: bpf.jump_imm(">=", True, reg, 0, off), done)
+    code.emit(bpf.mov_imm(reg, 0))                     # -2^63 .. -2^62: the lowest bucket
     code.jump(lambda off: bpf.ja(off), done)
     code.label(zero)
     code.emit(bpf.mov_imm(reg, 63))
@@ -380,8 +398,9 @@ def sync_site(site: KernelSite) -> int:
         nkeys = len(statement.keys)
         for words, total in table.items().items():
             seen_key = (index, words)
+            first = seen_key not in site.seen
             delta = total - site.seen.get(seen_key, 0)
-            if not delta:
+            if not delta and not first:
                 continue
             site.seen[seen_key] = total
             key = tuple(words[:nkeys])
@@ -393,7 +412,7 @@ def sync_site(site: KernelSite) -> int:
                 if 0 <= bucket < QUANTIZE_BUCKETS:
                     state[bucket] += delta
             else:
-                entries[key] = entries.get(key, 0) + delta
+                entries[key] = wrap64(entries.get(key, 0) + delta)
     drops = site.drops.value() if site.drops is not None else 0
     new_drops, site.drops_seen = drops - site.drops_seen, drops
     return new_drops

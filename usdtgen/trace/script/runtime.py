@@ -307,8 +307,8 @@ class Machine:
         # aggsortrev reverses the whole sort, the order of the variables included
         for aggregation in sorted(self.aggregations.values(), key=lambda a: a.var_id,
                                   reverse=bool(self.options.get("aggsortrev"))):
-            if aggregation.printed or not aggregation.entries:
-                continue
+            if aggregation.printed or (not aggregation.entries and not output.as_json):
+                continue                    # (JSON readers get every aggregation, even empty)
             if output.as_json:
                 output.write(json_dump(aggregation.json_object(self.options)) + "\n")
             else:
