@@ -24,7 +24,8 @@ PROG_TYPE_KPROBE = 2
 PERF_EVENT_IOC_SET_BPF = 0x40042408
 
 # helpers
-MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER = 1, 2, 14, 112
+MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER, PROBE_READ_USER_STR = \
+    1, 2, 14, 112, 114
 NOEXIST = 1
 
 # pt_regs offsets of the registers USDT notes name, by the kernel's short names
@@ -154,8 +155,8 @@ class PerCpuHash:
         self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_HASH, self.key_size,
                                                8, max_entries, 0))
 
-    def items(self) -> dict[tuple, int]:
-        """key words → the value summed over CPUs."""
+    def items(self) -> dict[bytes, int]:
+        """key bytes → the value summed over CPUs (as int64)."""
         out = {}
         key = ctypes.create_string_buffer(self.key_size)
         next_key = ctypes.create_string_buffer(self.key_size)
@@ -175,9 +176,8 @@ class PerCpuHash:
                                                   ctypes.addressof(value), 0))
             except OSError:
                 continue                                  # deleted meanwhile
-            words = struct.unpack(f"<{self.key_size // 8}q", key.raw)
             total = sum(struct.unpack(f"<{self.cpus}q", value.raw))
-            out[words] = ((total + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)   # as int64
+            out[key.raw] = ((total + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)   # as int64
         return out
 
     def close(self) -> None:
@@ -187,15 +187,15 @@ class PerCpuHash:
 
 
 class PerCpuCounter(PerCpuHash):
-    """A one-slot BPF_MAP_TYPE_PERCPU_ARRAY: a counter a program bumps (key 0, 4 bytes)."""
+    """A BPF_MAP_TYPE_PERCPU_ARRAY of ``slots`` counters a program bumps (u32 keys)."""
 
-    def __init__(self):
+    def __init__(self, slots: int = 1):
         self.key_size = 4
         self.cpus = possible_cpus()
-        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_ARRAY, 4, 8, 1, 0))
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_ARRAY, 4, 8, slots, 0))
 
-    def value(self) -> int:
-        key = ctypes.create_string_buffer(4)
+    def value(self, slot: int = 0) -> int:
+        key = ctypes.create_string_buffer(struct.pack("<I", slot), 4)
         value = ctypes.create_string_buffer(8 * self.cpus)
         _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
                                           ctypes.addressof(value), 0))
@@ -213,7 +213,8 @@ def load_program(code: bytes, name: str = "usdtgen") -> int:
     try:
         return _bpf(PROG_LOAD, attr)
     except OSError as e:
-        lines = log.value.decode(errors="replace").strip().splitlines()
+        lines = [line for line in log.value.decode(errors="replace").strip().splitlines()
+                 if not line.startswith(("processed ", "verification time"))]
         raise TraceError(f"the kernel refused an aggregation program: {e.strerror}"
                          + (f" ({lines[-1]})" if lines else "")) from None
 

@@ -122,10 +122,6 @@ class _Attached:
             self.seen_sites.add(key)
             name = event_name(listed.site.provider, listed.site.name, self.event_count)
             self.event_count += 1
-            loader = site_kernel(listed) if site_kernel is not None else None
-            if loader is not None and self.add_kernel_site(listed, name, loader, targets,
-                                                           warnings):
-                continue
             fetch, site_strings = (None, string_args) if site_fetch is None else site_fetch(listed)
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
@@ -138,49 +134,43 @@ class _Attached:
             event_format = tracefs.read_format(self.root, self.group, name)
             self.decoders[event_format.event_id] = Decoder(site_event, event_format,
                                                            keep_addresses)
-            added.append(event_format.event_id)
+            added.append((event_format.event_id, listed))
         for _, cpu, _ in targets:
             self.ring(cpu)
-        for event_id in added:
+        for event_id, listed in added:
             # Count first: the kernel raises the semaphore at the first event it gets, and a
             # hit on a CPU whose sampling event is not open yet must still be counted.
+            first_fd = None
             for pid, inherit in dict.fromkeys((pid, inherit) for pid, _, inherit in targets):
                 if pid != -1:
                     fd = perf.open_tracepoint(event_id, pid, -1, inherit, sampling=False)
                     self.fds.append(fd)
                     self.count_fds.setdefault(event_id, []).append(fd)
+                    first_fd = first_fd if first_fd is not None else fd
             for pid, cpu, inherit in targets:
                 fd = perf.open_tracepoint(event_id, pid, cpu, inherit)
                 self.fds.append(fd)
                 self.fd_events[fd] = event_id
                 perf.set_output(fd, self.ring(cpu).fd)
+                first_fd = first_fd if first_fd is not None else fd
+            if site_kernel is not None and first_fd is not None:
+                self.attach_kernel(listed, site_kernel, first_fd, warnings)
         return len(added)
 
-    def add_kernel_site(self, listed, name: str, loader, targets, warnings) -> bool:
-        """A site whose hits a BPF program aggregates: its event fetches nothing and records
-        nothing; the program goes on the first perf event (it then runs for every traced
-        task). False, with a warning, when the program cannot be had: events then."""
+    def attach_kernel(self, listed, site_kernel, fd: int, warnings) -> None:
+        """Give the site's hits to a BPF program, when the script has one for it: a hit the
+        program aggregates is not recorded (nor counted); a hit it passes on (a string it
+        cannot read yet) is recorded as usual. One program per event: the kernel runs it for
+        every traced task."""
+        loader = site_kernel(listed)
+        if loader is None:
+            return
         try:
             program_fd = loader()
+            bpf.attach(fd, program_fd)
         except Exception as e:                                  # the verifier, a limit
             warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
                             f"userspace instead of the kernel: {e}")
-            return False
-        definition, _ = plan_site(listed, self.group, name, listed.open_path, frozenset(),
-                                  frozenset())
-        tracefs.add_event(self.root, definition)
-        event_id = tracefs.read_format(self.root, self.group, name).event_id
-        if all(pid == -1 for pid, _, _ in targets):
-            opens = [(-1, cpu, False) for _, cpu, _ in targets]
-        else:
-            opens = [(pid, -1, inherit) for pid, inherit in
-                     dict.fromkeys((pid, inherit) for pid, _, inherit in targets)]
-        for i, (pid, cpu, inherit) in enumerate(opens):
-            fd = perf.open_tracepoint(event_id, pid, cpu, inherit, sampling=False)
-            self.fds.append(fd)
-            if i == 0:
-                bpf.attach(fd, program_fd)
-        return True
 
     def ring(self, cpu: int) -> perf.RingBuffer:
         """``cpu``'s ring buffer, owned by a perf event of its own: mapping megabytes takes

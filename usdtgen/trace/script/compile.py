@@ -446,11 +446,8 @@ class Compiler:
         if name in ("clear", "denormalize"):
             self.check_count(node, name, args, 1, 1)
             aggregation = self.agg_name(args[0], name)
-            if name == "clear":
-                def run(f):
-                    machine.sync()
-                    aggregation.clear()
-                return run
+            if name == "clear":            # (on what was read: hits since stay for the next read)
+                return lambda f: aggregation.clear()
 
             def run(f):
                 aggregation.normal = 1
@@ -459,11 +456,8 @@ class Compiler:
             self.check_count(node, name, args, 1, 2)
             aggregation = self.agg_name(args[0], name)
             keep = self.expr(args[1])[0] if len(args) > 1 else None
-
-            def run(f):
-                machine.sync()
-                aggregation.truncate(None if keep is None else keep(f), machine.options)
-            return run
+            return lambda f: aggregation.truncate(None if keep is None else keep(f),
+                                                  machine.options)
         if name == "normalize":
             self.check_count(node, name, args, 2, 2)
             aggregation = self.agg_name(args[0], name)

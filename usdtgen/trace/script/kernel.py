@@ -2,13 +2,15 @@
 updates a per-CPU hash map, so a hit costs no record, no wakeup and no Python.
 
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)`` or
-``quantize(x)``, keyed by integers (argN, args[N] of integer type, pid, tid, constants),
-with x such an integer too, and a predicate that is absent or a conjunction of comparisons
-between such integers and constants. A site goes to the kernel when every clause that
-matches it qualifies and its arguments are in registers, on the stack or constants;
-otherwise its events go to userspace as usual. The maps are read (and their growth since
-the last read added to the aggregations) before every printa(), clear(), trunc(),
-normalize() and at the end.
+``quantize(x)``, keyed by integers (argN, args[N] of integer type, pid, tid, constants) or
+strings of arguments (copyinstr(argN), string args[N]), with x an integer, and a predicate
+that is absent or a conjunction of comparisons between integers and constants. A hit whose
+string the program cannot read (its page not yet faulted in, or NULL) is passed on to
+userspace whole, where it is evaluated as any other event. A site goes to the kernel when
+every clause that matches it qualifies and its arguments are in registers, on the stack or
+constants; otherwise its events go to userspace as usual. The maps are read (and their
+growth since the last read added to the aggregations) before every printa() and at the end;
+clear() and trunc() act on what was read, so hits since then count in the next read.
 """
 from __future__ import annotations
 
@@ -58,16 +60,17 @@ class KernelSite:
     clauses: list[KernelClause]
     name: str = ""                                  # provider:probe, for messages
     maps: list = field(default_factory=list)        # (statement, PerCpuHash)
-    drops: object = None                            # PerCpuCounter: updates a full map refused
+    strsize: int = 256                              # bytes of a string key, its NUL included
+    counters: object = None                         # PerCpuCounter: faults, drops
     program_fd: int = -1
-    seen: dict = field(default_factory=dict)        # (map index, key words) -> value read
-    drops_seen: int = 0
+    seen: dict = field(default_factory=dict)        # (map index, key bytes) -> value read
+    counted: list = field(default_factory=lambda: [0, 0])     # faults, drops already reported
 
     def close(self) -> None:
         for _, table in self.maps:
             table.close()
-        if self.drops is not None:
-            self.drops.close()
+        if self.counters is not None:
+            self.counters.close()
         if self.program_fd >= 0:
             import os
             os.close(self.program_fd)
@@ -108,8 +111,9 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         if function not in KERNEL_FUNCTIONS or (function == "quantize" and len(args) > 1):
             raise NotKernel(f"{function}() is computed in userspace")
         keys = [] if target.data == "aggregation" else \
-            [_operand(compiler, k, probe) for k in (target.children[1].children
-                                                    if target.children[1] is not None else [])]
+            [_operand(compiler, k, probe, key=True) for k in (target.children[1].children
+                                                              if target.children[1] is not None
+                                                              else [])]
         operand = _operand(compiler, args[0], probe) if args else None
         statements.append(KernelStatement(compiler.machine.aggregations[name], function, keys,
                                           operand))
@@ -142,10 +146,33 @@ def _conjunction(compiler, node, probe, out) -> None:
                 "signed" if result.signed else f"unsigned{8 * result.size}"))
 
 
-def _operand(compiler, node, probe) -> Operand:
+def _string_operand(compiler, node, probe) -> Operand:
+    """copyinstr(argN) or args[N] of a string type, as an aggregation key."""
+    target = node
+    if node.data == "call" and str(node.children[0]) == "copyinstr":
+        args = [] if node.children[1] is None else list(node.children[1].children)
+        if len(args) != 1:
+            raise NotKernel("copyinstr() with a length is read in userspace")
+        target = args[0]
+        while isinstance(target, Tree) and target.data == "cast":
+            target = target.children[1]
+    if target.data == "name":
+        match = re.fullmatch(r"arg(\d+)", str(target.children[0]))
+        if match:
+            return Operand("string", int(match.group(1)))
+    if target.data == "index" and target.children[0].data == "name" and \
+            str(target.children[0].children[0]) == "args" and probe is not None and \
+            probe.arg_types is not None:
+        return Operand("string", compiler.constant(target.children[1].children[0]))
+    raise NotKernel("a string key other than a probe argument's")
+
+
+def _operand(compiler, node, probe, key: bool = False) -> Operand:
     fn, ty = compiler.expr(node)
     if ty.kind == "string":
-        raise NotKernel("strings are aggregated in userspace")
+        if key:
+            return _string_operand(compiler, node, probe)
+        raise NotKernel("strings are compared in userspace")
     if node.data == "name":
         name = str(node.children[0])
         match = re.fullmatch(r"arg(\d+)", name)
@@ -173,7 +200,20 @@ def _operand(compiler, node, probe) -> Operand:
 R_CTX, R_TMP, R_TMP2, R_VALUE = 6, 7, 8, 9
 SCRATCH = -8            # probe_read_user's destination
 ZERO = -16              # the initial value of a new map entry
-KEY = -16 - 8 * 9       # up to 8 key words + a bucket
+KEY_SPACE = 480         # the key, at the bottom of the 512-byte stack
+KEY = -16 - KEY_SPACE
+STRING_KEY_MAX = 256    # bytes a string key may take in the kernel (DTrace's strsize)
+FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
+
+
+def key_layout(statement, strsize: int) -> list[tuple[str, int]]:
+    """(kind, bytes) of each part of a statement's map key: "int" (8) or "string"
+    (strsize rounded up to 8), then the quantize bucket (8)."""
+    parts = [("string", (strsize + 7) // 8 * 8) if k.kind == "string" else ("int", 8)
+             for k in statement.keys]
+    if statement.function == "quantize":
+        parts.append(("int", 8))
+    return parts
 
 
 class _Code:
@@ -277,6 +317,17 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
         raise NotKernel(f"no in-kernel aggregation on {arch}")
     code = _Code()
     code.emit(bpf.mov_reg(R_CTX, 1), bpf.st64(10, ZERO, 0))
+    # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
+    # sends the whole hit to userspace (return 1: it is recorded), where the uprobe's own
+    # fetch can fault pages in and copyinstr() reports a bad address as DTrace would.
+    strings = sorted({k.value for clause in site.clauses for statement in clause.statements
+                      for k in statement.keys if k.kind == "string"})
+    for index in strings:
+        _load(code, Operand("arg", index), specs, regs, R_TMP, "pass")
+        code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
+        code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, site.strsize),
+                  bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
+        code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), "pass")
     map_index = 0
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
@@ -293,14 +344,34 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
             table = site.maps[map_index][1]
             map_index += 1
             after = f"after_{map_index}"
-            for i, key in enumerate(statement.keys):
-                _load(code, key, specs, regs, R_TMP, after)
-                code.emit(bpf.stx64(10, KEY + 8 * i, R_TMP))
+            layout = key_layout(statement, site.strsize)
+            offset = KEY
+            for key, (kind, size) in zip(statement.keys, layout):
+                if kind == "string":
+                    _load(code, Operand("arg", key.value), specs, regs, R_TMP, after)
+                    for word in range(0, size, 8):         # the bytes after the NUL are 0
+                        code.emit(bpf.st64(10, offset + word, 0))
+                    code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, offset),
+                              bpf.mov_imm(2, site.strsize), bpf.mov_reg(3, R_TMP),
+                              bpf.call(bpf.PROBE_READ_USER_STR))
+                    fault = f"fault{code.here()}"
+                    code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), fault)
+                    code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), fault)
+                    read = f"read{code.here()}"
+                    code.jump(lambda off: bpf.ja(off), read)
+                    code.label(fault)
+                    _bump(code, site.counters.fd, FAULT)
+                    code.jump(lambda off: bpf.ja(off), after)
+                    code.label(read)
+                else:
+                    _load(code, key, specs, regs, R_TMP, after)
+                    code.emit(bpf.stx64(10, offset, R_TMP))
+                offset += size
             words = len(statement.keys)
             if statement.function == "quantize":
                 _load(code, statement.value, specs, regs, R_TMP, after)
                 _quantize_index(code, R_TMP)
-                code.emit(bpf.stx64(10, KEY + 8 * words, R_TMP))
+                code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             elif statement.function == "sum":
@@ -309,10 +380,13 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
                 code.emit(bpf.st64(10, KEY, 0))
-            _update(code, table.fd, site.drops.fd, after)
+            _update(code, table.fd, site.counters.fd, after)
             code.label(after)
         code.label(next_clause)
-    code.emit(bpf.mov_imm(0, 0), bpf.exit_())
+    code.emit(bpf.mov_imm(0, 0), bpf.exit_())            # aggregated: nothing recorded
+    if strings:                                          # (the verifier refuses dead code)
+        code.label("pass")
+        code.emit(bpf.mov_imm(0, 1), bpf.exit_())        # to userspace
     return code.assemble()
 
 
@@ -365,21 +439,32 @@ def _update(code: _Code, map_fd: int, drops_fd: int, done: str) -> None:
     code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
     code.jump(lambda off: bpf.ja(off), done)
     code.label(dropped)
-    code.emit(bpf.st64(10, SCRATCH, 0), bpf.ld_map(1, drops_fd), bpf.mov_reg(2, 10),
+    _bump(code, drops_fd, DROP)
+
+
+def _bump(code: _Code, counters_fd: int, slot: int) -> None:
+    """counters[slot] += 1."""
+    skip = f"bump{code.here()}"
+    code.emit(bpf.st64(10, SCRATCH, slot), bpf.ld_map(1, counters_fd), bpf.mov_reg(2, 10),
               bpf.alu_imm("add", 2, SCRATCH), bpf.call(bpf.MAP_LOOKUP))
-    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), done)
+    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), skip)
     code.emit(bpf.ldx64(1, 0, 0), bpf.alu_imm("add", 1, 1), bpf.stx64(0, 0, 1))
+    code.label(skip)
 
 
 def load_site(site: KernelSite, specs, arch: str) -> int:
     """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
-    site.drops = bpf.PerCpuCounter()
+    if site.strsize > STRING_KEY_MAX:
+        for clause in site.clauses:
+            if any(k.kind == "string" for s in clause.statements for k in s.keys):
+                raise NotKernel(f"string keys longer than {STRING_KEY_MAX} bytes (strsize)")
+    site.counters = bpf.PerCpuCounter(2)
     for clause in site.clauses:
         for statement in clause.statements:
-            words = len(statement.keys) + (1 if statement.function == "quantize" else 0)
-            if words > 8:
-                raise NotKernel("more than 7 keys")
-            site.maps.append((statement, bpf.PerCpuHash(words, MAX_ENTRIES)))
+            size = sum(part for _, part in key_layout(statement, site.strsize))
+            if size > KEY_SPACE:
+                raise NotKernel("the key is too large for the kernel's stack")
+            site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES)))
     try:
         code = build_program(site, specs, arch)
         site.program_fd = bpf.load_program(code)
@@ -389,30 +474,42 @@ def load_site(site: KernelSite, specs, arch: str) -> int:
     return site.program_fd
 
 
-def sync_site(site: KernelSite) -> int:
+def sync_site(site: KernelSite) -> tuple[int, int]:
     """Add what the maps gained since the last read to the aggregations' entries; returns
-    how many hits were dropped since then because a map was full."""
+    (strings that could not be read, hits a full map refused) since the last call."""
     for index, (statement, table) in enumerate(site.maps):
         aggregation = statement.aggregation
         entries = aggregation.entries
+        layout = key_layout(statement, site.strsize)
         nkeys = len(statement.keys)
-        for words, total in table.items().items():
-            seen_key = (index, words)
+        for raw, total in table.items().items():
+            seen_key = (index, raw)
             first = seen_key not in site.seen
             delta = total - site.seen.get(seen_key, 0)
             if not delta and not first:
                 continue
             site.seen[seen_key] = total
-            key = tuple(words[:nkeys])
+            parts, offset = [], 0
+            for kind, size in layout:
+                chunk = raw[offset:offset + size]
+                offset += size
+                if kind == "string":
+                    parts.append(chunk.split(b"\0", 1)[0].decode("utf-8", "replace"))
+                else:
+                    parts.append(int.from_bytes(chunk, "little", signed=True))
+            key = tuple(parts[:nkeys])
             if statement.function == "quantize":
                 state = entries.get(key)
                 if state is None:
                     entries[key] = state = [0] * QUANTIZE_BUCKETS
-                bucket = words[nkeys]
+                bucket = parts[nkeys]
                 if 0 <= bucket < QUANTIZE_BUCKETS:
                     state[bucket] += delta
             else:
                 entries[key] = wrap64(entries.get(key, 0) + delta)
-    drops = site.drops.value() if site.drops is not None else 0
-    new_drops, site.drops_seen = drops - site.drops_seen, drops
-    return new_drops
+    news = []
+    for slot in (FAULT, DROP):
+        value = site.counters.value(slot) if site.counters is not None else 0
+        news.append(value - site.counted[slot])
+        site.counted[slot] = value
+    return news[0], news[1]
