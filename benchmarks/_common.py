@@ -184,3 +184,16 @@ static long parent_cpu_ns(void)
     return total;
 }
 """
+
+
+def report_bpftrace() -> bool:
+    """Print bpftrace's version line (or that it is absent); True when it can be run."""
+    have = shutil.which("bpftrace") is not None
+    version = "not found: its rows are skipped"
+    if have:
+        proc = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True,
+                              check=False)
+        version = (proc.stdout or proc.stderr).strip() or "unknown version"
+    print(f"  bpftrace      {version}")
+    print()
+    return have

@@ -45,14 +45,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import C_TIMING, CC, REPO, median, print_header, run, table, tempdir, usdtgen_cmd
+from _common import C_TIMING, CC, report_bpftrace, REPO, median, print_header, \
+    run, table, tempdir, usdtgen_cmd
 
 PROGRAM = C_TIMING + r"""
 #include "myapp.h"
@@ -414,14 +414,7 @@ def main() -> None:
                  "--no-kernel-aggregation) vs bpftrace -e on a program firing "
                  "myapp:request__done: predicate + count() by copyinstr(arg1) and by arg2, "
                  "and quantize(arg3); events evaluated per second, without loss")
-    have_bpftrace = shutil.which("bpftrace") is not None
-    version = "not found: its rows are skipped"
-    if have_bpftrace:
-        proc = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True,
-                              check=False)
-        version = (proc.stdout or proc.stderr).strip() or "unknown version"
-    print(f"  bpftrace      {version}")
-    print()
+    have_bpftrace = report_bpftrace()
     if os.geteuid() != 0:
         sys.exit("tracing needs root")
     started = time.perf_counter()

@@ -38,14 +38,14 @@ import io
 import os
 import pstats
 import re
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import C_TIMING, CC, median, print_header, run, table, tempdir, usdtgen_cmd
+from _common import C_TIMING, CC, report_bpftrace, median, print_header, run, \
+    table, tempdir, usdtgen_cmd
 
 PROVIDER = """\
 provider bench {
@@ -481,14 +481,7 @@ def main() -> None:
                  "usdtgen trace vs bpftrace on a program firing bench:tick(long, int) and "
                  "bench:tick_str(long, const char *): sustained rate, tracer CPU per event, "
                  "the traced program's slowdown, a burst")
-    have_bpftrace = shutil.which("bpftrace") is not None
-    version = "not found: its rows are skipped"
-    if have_bpftrace:
-        proc = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True,
-                              check=False)
-        version = (proc.stdout or proc.stderr).strip() or "unknown version"
-    print(f"  bpftrace      {version}")
-    print()
+    have_bpftrace = report_bpftrace()
     if os.geteuid() != 0:
         sys.exit("tracing needs root")
     started = time.perf_counter()

@@ -142,6 +142,50 @@ def usdtgen_event_lines() -> list[str]:
     return [line for line in text.splitlines() if GROUP_LINE.match(line)]
 
 
+def tracer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lines_of(pid: int) -> list[str]:
+    """The uprobe_events lines of tracer ``pid``'s groups (usdtgen_<pid>_<n>)."""
+    return [line for line in usdtgen_event_lines() if GROUP_LINE.match(line)[2] == str(pid)]
+
+
+def remove_uprobe_event(group_and_name: str) -> None:
+    fd = os.open(TRACEFS / "uprobe_events", os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, f"-:{group_and_name}\n".encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def no_uprobe_events_left_after():
+    """The body of a test module's autouse fixture: after the test, no usdtgen_ group line of
+    a tracer it started, and no new line of a dead tracer (groups of other live tracers, e.g.
+    parallel sessions, are left alone). Lines of dead tracers are removed once reported."""
+    before = set(usdtgen_event_lines())
+    OUR_TRACERS.clear()
+    yield
+    left = []
+    for line in usdtgen_event_lines():
+        pid = int(GROUP_LINE.match(line)[2])
+        if pid in OUR_TRACERS or (line not in before and not tracer_alive(pid)):
+            left.append(line)
+    OUR_TRACERS.clear()
+    for line in left:
+        if not tracer_alive(int(GROUP_LINE.match(line)[2])):
+            remove_uprobe_event(line.split()[0].split(":", 1)[1])
+    assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
+
+
 class Processes:
     """Processes a test starts; ``with Processes() as procs:`` stops and reaps them all, the
     tracers first with SIGTERM (a tracer removes its events then), anything left with SIGKILL."""

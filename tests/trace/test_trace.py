@@ -12,7 +12,6 @@ Every test leaves ``uprobe_events`` as it found it (checked after each test).
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -23,8 +22,8 @@ from pathlib import Path
 import pytest
 
 import conftest
-from conftest import GROUP_LINE, OUR_TRACERS, Lines, TRACEFS, USDTGEN, compile_program, \
-    ensure_tracefs, require, require_tool, usdtgen_event_lines, write_header
+from conftest import Lines, USDTGEN, compile_program, ensure_tracefs, lines_of, \
+    no_uprobe_events_left_after, require, require_tool, write_header
 
 PYTHON311 = Path("/usr/bin/python3.11")
 
@@ -228,49 +227,15 @@ def app(tmp_path_factory) -> Path:
 
 
 # -- uprobe_events bookkeeping ------------------------------------------------------------------
-def lines_of(pid: int) -> list[str]:
-    """The uprobe_events lines of tracer ``pid``'s groups (usdtgen_<pid>_<n>)."""
-    return [line for line in usdtgen_event_lines() if GROUP_LINE.match(line)[2] == str(pid)]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
-    """After each test: no usdtgen_ group line of a tracer this test started, and no new line
-    of a dead tracer (groups of other live tracers, e.g. parallel sessions, are left alone)."""
-    before = set(usdtgen_event_lines())
-    OUR_TRACERS.clear()
-    yield
-    left = []
-    for line in usdtgen_event_lines():
-        pid = int(GROUP_LINE.match(line)[2])
-        if pid in OUR_TRACERS or (line not in before and not _alive(pid)):
-            left.append(line)
-    OUR_TRACERS.clear()
-    for line in left:            # report them once; later tests start clean
-        pid = int(GROUP_LINE.match(line)[2])
-        if not _alive(pid):
-            _remove_event(line.split()[0].split(":", 1)[1])
-    assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
+    yield from no_uprobe_events_left_after()
 
 
-def _remove_event(group_and_name: str) -> None:
-    fd = os.open(TRACEFS / "uprobe_events", os.O_WRONLY | os.O_APPEND)
-    try:
-        os.write(fd, f"-:{group_and_name}\n".encode())
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- running things ----------------------------------------------------------------------------

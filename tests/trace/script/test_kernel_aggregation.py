@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GROUP_LINE, OUR_TRACERS, USDTGEN, Lines, ensure_tracefs, require, \
-    require_tool, usdtgen_event_lines
+from conftest import Lines, USDTGEN, ensure_tracefs, lines_of, no_uprobe_events_left_after, \
+    require, require_tool
 
-from test_script_trace import Processes, _alive, _remove_event, lines_of  # noqa: F401
+from test_script_trace import Processes
 
 NOTICE = "aggregated in the kernel"
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -184,21 +184,7 @@ def values(kt) -> list[tuple[int, int, int]]:
 
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
-    """After each test: no usdtgen_ group line of a tracer this test started (nor a new one
-    of a dead tracer)."""
-    before = set(usdtgen_event_lines())
-    OUR_TRACERS.clear()
-    yield
-    left = []
-    for line in usdtgen_event_lines():
-        pid = int(GROUP_LINE.match(line)[2])
-        if pid in OUR_TRACERS or (line not in before and not _alive(pid)):
-            left.append(line)
-    OUR_TRACERS.clear()
-    for line in left:
-        if not _alive(int(GROUP_LINE.match(line)[2])):
-            _remove_event(line.split()[0].split(":", 1)[1])
-    assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
+    yield from no_uprobe_events_left_after()
 
 
 def trace(*args, timeout: float = 60) -> subprocess.CompletedProcess:

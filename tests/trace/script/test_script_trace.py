@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 import conftest
-from conftest import GROUP_LINE, OUR_TRACERS, TRACEFS, USDTGEN, Lines, ensure_tracefs, require, \
-    require_tool, usdtgen_event_lines
+from conftest import Lines, USDTGEN, ensure_tracefs, lines_of, no_uprobe_events_left_after, \
+    require, require_tool, tracer_alive
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "app_c"
@@ -71,48 +71,15 @@ def app_O0(tmp_path_factory) -> Path:
 
 
 # -- uprobe_events bookkeeping ------------------------------------------------------------------
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
-def lines_of(pid: int) -> list[str]:
-    """The uprobe_events lines of tracer ``pid``'s groups (usdtgen_<pid>_<n>)."""
-    return [line for line in usdtgen_event_lines() if GROUP_LINE.match(line)[2] == str(pid)]
 
 
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
-    """After each test: no usdtgen_ group line of a tracer this test started, and no new line
-    of a dead tracer (groups of other live tracers, e.g. parallel sessions, are left alone)."""
-    before = set(usdtgen_event_lines())
-    OUR_TRACERS.clear()
-    yield
-    left = []
-    for line in usdtgen_event_lines():
-        pid = int(GROUP_LINE.match(line)[2])
-        if pid in OUR_TRACERS or (line not in before and not _alive(pid)):
-            left.append(line)
-    OUR_TRACERS.clear()
-    for line in left:            # report them once; later tests start clean
-        if not _alive(int(GROUP_LINE.match(line)[2])):
-            _remove_event(line.split()[0].split(":", 1)[1])
-    assert not left, f"{len(left)} uprobe events left behind:\n" + "\n".join(left[:5])
+    yield from no_uprobe_events_left_after()
 
 
-def _remove_event(group_and_name: str) -> None:
-    fd = os.open(TRACEFS / "uprobe_events", os.O_WRONLY | os.O_APPEND)
-    try:
-        os.write(fd, f"-:{group_and_name}\n".encode())
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- running usdtgen ------------------------------------------------------------------------------
@@ -470,7 +437,7 @@ def test_exit_ends_trace_and_command(app, tmp_path, status):
     assert ids[:4] == [1, 2, 3, 4] and max(ids) <= 6, ids   # nothing long after the exit()
     child = int(hits[0][0])
     deadline = time.monotonic() + 5
-    while _alive(child) and app_processes(app) and time.monotonic() < deadline:
+    while tracer_alive(child) and app_processes(app) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert child not in app_processes(app), "the -c command is still running"
 
