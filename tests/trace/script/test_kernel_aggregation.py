@@ -336,8 +336,12 @@ def test_kernel_equals_userspace_and_python(kt, values, name):
     assert NOTICE not in user.stderr, user.stderr
     assert "lost" not in kernel.stderr + user.stderr
     assert kernel.stdout.strip(), "nothing printed"
-    assert without_pid(kernel.stdout, kernel.stderr) == without_pid(user.stdout, user.stderr), \
-        f"kernel:\n{kernel.stdout}\nuserspace:\n{user.stdout}"
+    if "pid" in program or "tid" in program:     # keys differ by the children's pids
+        kernel_text = without_pid(kernel.stdout, kernel.stderr)
+        user_text = without_pid(user.stdout, user.stderr)
+    else:                       # (a pid such as 32768 may equal a bucket: leave numbers alone)
+        kernel_text, user_text = kernel.stdout, user.stdout
+    assert kernel_text == user_text, f"kernel:\n{kernel.stdout}\nuserspace:\n{user.stdout}"
 
     # the same values in JSON, both paths, against Python's own computation
     kernel, user = both("--json", "-c", command, "-e", program)
