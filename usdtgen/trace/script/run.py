@@ -146,6 +146,7 @@ class Script:
                               f"{listed.site.provider}:{listed.site.name}")
         except NotKernel:
             return None
+        site.strsize = self.machine.strsize
         specs = listed.args.args if listed.args is not None else ()
         arch = _arch(listed)
 
@@ -158,7 +159,11 @@ class Script:
     def sync_kernel(self) -> None:
         from usdtgen.trace.script.kernel import MAX_ENTRIES, sync_site
         for site in self.kernel_sites:
-            dropped = sync_site(site)
+            faults, dropped = sync_site(site)
+            if faults:
+                self.machine.errors.write(
+                    f"usdtgen: {faults} hits of {site.name} not aggregated: copyinstr() could "
+                    "not read the string (a bad or NULL address)\n")
             if dropped:
                 self.machine.errors.write(
                     f"usdtgen: {dropped} hits of {site.name} not aggregated: an in-kernel "
