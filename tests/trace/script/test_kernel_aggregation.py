@@ -335,6 +335,10 @@ def test_kernel_equals_userspace_and_python(kt, values, name):
     assert f"matched 1 probe (1 {NOTICE})" in kernel.stderr, kernel.stderr
     assert NOTICE not in user.stderr, user.stderr
     assert "lost" not in kernel.stderr + user.stderr
+    for result in (kernel, user):               # nothing but the notice and the program's pid
+        extra = [line for line in result.stderr.splitlines()
+                 if not line.startswith(("pid=", "usdtgen: description "))]
+        assert not extra, result.stderr
     assert kernel.stdout.strip(), "nothing printed"
     if "pid" in program or "tid" in program:     # keys differ by the children's pids
         kernel_text = without_pid(kernel.stdout, kernel.stderr)
