@@ -890,10 +890,15 @@ class Compiler:
             text = f.strings[index]
             if text is None:
                 raise Fault(f"invalid address ({f.args[index]:#x})", FAULT_BADADDR, f.args[index])
-            size = machine.strsize - 1
+            size = machine.strsize - 1                  # bytes, as DTrace (and the kernel) count
             if limit is not None:
                 size = min(size, limit(f))
-            return text if len(text) <= size else text[:max(size, 0)]
+            if len(text) * 4 <= size:                   # short enough whatever its UTF-8
+                return text
+            data = text.encode("utf-8", "surrogateescape")
+            if len(data) <= size:
+                return text
+            return data[:max(size, 0)].decode("utf-8", "replace")
         return read, STRING
 
     def x_cast(self, node):
