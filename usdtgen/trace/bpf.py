@@ -134,6 +134,10 @@ def _bpf(command: int, attr: bytes) -> int:
     return result
 
 
+def _int64(value: int) -> int:
+    return ((value + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
+
+
 def possible_cpus() -> int:
     try:
         text = open("/sys/devices/system/cpu/possible").read().strip()
@@ -147,20 +151,23 @@ def possible_cpus() -> int:
 
 
 class PerCpuHash:
-    """A BPF_MAP_TYPE_PERCPU_HASH of u64 keys words → u64, summed over CPUs when read."""
+    """A BPF_MAP_TYPE_PERCPU_HASH of u64 key words → ``value_words`` u64s, summed over CPUs
+    when read (one int, or a tuple of them)."""
 
-    def __init__(self, key_words: int, max_entries: int):
+    def __init__(self, key_words: int, max_entries: int, value_words: int = 1):
         self.key_size = 8 * max(1, key_words)
+        self.value_words = value_words
         self.cpus = possible_cpus()
         self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_HASH, self.key_size,
-                                               8, max_entries, 0))
+                                               8 * value_words, max_entries, 0))
 
-    def items(self) -> dict[bytes, int]:
-        """key bytes → the value summed over CPUs (as int64)."""
+    def items(self) -> dict:
+        """key bytes → the value summed over CPUs, as int64 (a tuple with several words)."""
         out = {}
         key = ctypes.create_string_buffer(self.key_size)
         next_key = ctypes.create_string_buffer(self.key_size)
-        value = ctypes.create_string_buffer(8 * self.cpus)
+        words = self.value_words
+        value = ctypes.create_string_buffer(8 * self.cpus * words)
         first = True
         while True:
             attr = struct.pack("<IIQQ", self.fd, 0, 0 if first else ctypes.addressof(key),
@@ -176,8 +183,9 @@ class PerCpuHash:
                                                   ctypes.addressof(value), 0))
             except OSError:
                 continue                                  # deleted meanwhile
-            total = sum(struct.unpack(f"<{self.cpus}q", value.raw))
-            out[key.raw] = ((total + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)   # as int64
+            numbers = struct.unpack(f"<{self.cpus * words}q", value.raw)
+            totals = tuple(_int64(sum(numbers[w::words])) for w in range(words))
+            out[key.raw] = totals[0] if words == 1 else totals
         return out
 
     def close(self) -> None:

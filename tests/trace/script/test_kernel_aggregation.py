@@ -246,6 +246,16 @@ def buckets(vs) -> list[list[int]]:
 NAMES = ("alpha", "beta", "gamma", "delta")       # the program's names[k & 3]
 
 
+def avg_by(rows, key, value) -> dict:
+    """DTrace's avg(): the int64 (wrapping) sum over the count, truncated toward zero."""
+    sums: dict = defaultdict(int)
+    counts: dict = defaultdict(int)
+    for row in rows:
+        sums[key(row)] = wrap64(sums[key(row)] + value(row))
+        counts[key(row)] += 1
+    return {k: (abs(sums[k]) // counts[k]) * (1 if sums[k] >= 0 else -1) for k in sums}
+
+
 def count_by(rows, key) -> dict:
     out: dict = defaultdict(int)
     for row in rows:
@@ -315,6 +325,11 @@ ELIGIBLE = {
                     {"@c": lambda rows, pid: count_by(rows, lambda r: (NAMES[r[1] & 3],)),
                      "@s": lambda rows, pid: sum_by(rows, lambda r: (NAMES[r[1] & 3], r[1]),
                                                     lambda r: r[1])}),
+    "avg(v) by k": ("kt:::val /arg1 != 0/ { @a[arg1] = avg(arg0); @b = avg(args[2]); }",
+                    {"@a": lambda rows, pid: avg_by([r for r in rows if r[1] != 0],
+                                                    lambda r: (r[1],), lambda r: r[0]),
+                     "@b": lambda rows, pid: avg_by([r for r in rows if r[1] != 0],
+                                                    lambda r: (), u_of)}),
     "sum(u) by u": ("kt:::val { @u[args[2]] = sum(args[2]); @n[args[2]] = count(); }",
                     {"@u": lambda rows, pid: sum_by(rows, lambda r: (u_of(r),), u_of),
                      "@n": lambda rows, pid: count_by(rows, lambda r: (u_of(r),))}),

@@ -128,7 +128,9 @@ def make_adder(function: AggFunction):
                 entries[key] = [1, value]
             else:
                 state[0] += 1
-                state[1] += value
+                total = state[1] + value                # an int64 in DTrace: it wraps
+                state[1] = total if INT64_MIN <= total <= INT64_MAX else \
+                    ((total - INT64_MIN) & ((1 << 64) - 1)) + INT64_MIN
     elif name == "stddev":
         def add(entries, key, value, incr):
             state = entries.get(key)

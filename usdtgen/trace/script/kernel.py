@@ -1,7 +1,7 @@
 """In-kernel aggregation for the clauses that allow it: a BPF program on the probe's uprobe
 updates a per-CPU hash map, so a hit costs no record, no wakeup and no Python.
 
-A clause qualifies when it has only aggregations of ``count()``, ``sum(x)`` or
+A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)`` or
 ``quantize(x)``, keyed by integers (argN, args[N] of integer type, pid, tid, constants) or
 strings of arguments (copyinstr(argN), string args[N]), with x an integer, and a predicate
 that is absent or a conjunction of comparisons between integers and constants. A hit whose
@@ -25,7 +25,7 @@ from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS
 from usdtgen.trace.script.compile import _arith, wrap64
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
-KERNEL_FUNCTIONS = ("count", "sum", "quantize")
+KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize")
 
 
 class NotKernel(Exception):
@@ -199,9 +199,9 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
 
 R_CTX, R_TMP, R_TMP2, R_VALUE = 6, 7, 8, 9
 SCRATCH = -8            # probe_read_user's destination
-ZERO = -16              # the initial value of a new map entry
+ZERO = -24              # the initial value of a new map entry (two words: avg's)
 KEY_SPACE = 480         # the key, at the bottom of the 512-byte stack
-KEY = -16 - KEY_SPACE
+KEY = ZERO - KEY_SPACE
 STRING_KEY_MAX = 256    # bytes a string key may take in the kernel (DTrace's strsize)
 FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
 
@@ -316,7 +316,7 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
     if regs is None:
         raise NotKernel(f"no in-kernel aggregation on {arch}")
     code = _Code()
-    code.emit(bpf.mov_reg(R_CTX, 1), bpf.st64(10, ZERO, 0))
+    code.emit(bpf.mov_reg(R_CTX, 1), bpf.st64(10, ZERO, 0), bpf.st64(10, ZERO + 8, 0))
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
     # sends the whole hit to userspace (return 1: it is recorded), where the uprobe's own
     # fetch can fault pages in and copyinstr() reports a bad address as DTrace would.
@@ -374,13 +374,14 @@ def build_program(site: KernelSite, specs, arch: str) -> bytes:
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
-            elif statement.function == "sum":
+            elif statement.function in ("sum", "avg"):
                 _load(code, statement.value, specs, regs, R_VALUE, after)
             else:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
                 code.emit(bpf.st64(10, KEY, 0))
-            _update(code, table.fd, site.counters.fd, after)
+            _update(code, table.fd, site.counters.fd, after,
+                    with_count=statement.function == "avg")
             code.label(after)
         code.label(next_clause)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())            # aggregated: nothing recorded
@@ -422,8 +423,9 @@ def _quantize_index(code: _Code, reg: int) -> None:
     code.label(done)
 
 
-def _update(code: _Code, map_fd: int, drops_fd: int, done: str) -> None:
-    """map[key] += R_VALUE, creating the entry at 0 first; a full map counts a drop."""
+def _update(code: _Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False) -> None:
+    """map[key] += R_VALUE (avg's: [count, sum] += [1, R_VALUE]), creating the entry at 0
+    first; a full map counts a drop."""
     found = f"found{code.here()}"
     dropped = f"dropped{code.here()}"
     code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
@@ -436,7 +438,11 @@ def _update(code: _Code, map_fd: int, drops_fd: int, done: str) -> None:
               bpf.call(bpf.MAP_LOOKUP))
     code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), dropped)
     code.label(found)
-    code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
+    if with_count:
+        code.emit(bpf.ldx64(1, 0, 0), bpf.alu_imm("add", 1, 1), bpf.stx64(0, 0, 1),
+                  bpf.ldx64(1, 0, 8), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 8, 1))
+    else:
+        code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
     code.jump(lambda off: bpf.ja(off), done)
     code.label(dropped)
     _bump(code, drops_fd, DROP)
@@ -464,7 +470,8 @@ def load_site(site: KernelSite, specs, arch: str) -> int:
             size = sum(part for _, part in key_layout(statement, site.strsize))
             if size > KEY_SPACE:
                 raise NotKernel("the key is too large for the kernel's stack")
-            site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES)))
+            site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES,
+                                                        2 if statement.function == "avg" else 1)))
     try:
         code = build_program(site, specs, arch)
         site.program_fd = bpf.load_program(code)
@@ -485,8 +492,14 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
         for raw, total in table.items().items():
             seen_key = (index, raw)
             first = seen_key not in site.seen
-            delta = total - site.seen.get(seen_key, 0)
-            if not delta and not first:
+            if statement.function == "avg":                  # (count, sum)
+                before = site.seen.get(seen_key, (0, 0))
+                delta = (total[0] - before[0], total[1] - before[1])
+                changed = delta != (0, 0)
+            else:
+                delta = total - site.seen.get(seen_key, 0)
+                changed = delta != 0
+            if not changed and not first:
                 continue
             site.seen[seen_key] = total
             parts, offset = [], 0
@@ -498,7 +511,13 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 else:
                     parts.append(int.from_bytes(chunk, "little", signed=True))
             key = tuple(parts[:nkeys])
-            if statement.function == "quantize":
+            if statement.function == "avg":
+                state = entries.get(key)
+                if state is None:
+                    entries[key] = state = [0, 0]
+                state[0] += delta[0]
+                state[1] = wrap64(state[1] + delta[1])
+            elif statement.function == "quantize":
                 state = entries.get(key)
                 if state is None:
                     entries[key] = state = [0] * QUANTIZE_BUCKETS
