@@ -222,6 +222,28 @@ class Processes:
             OUR_TRACERS.add(proc.pid)
         return proc
 
+    def trace(self, *args, **kwargs) -> subprocess.Popen:
+        """``usdtgen trace ARGS`` in the background (no tty: stdin is /dev/null)."""
+        require(USDTGEN is not None, "the usdtgen executable is not installed")
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        kwargs.setdefault("text", True)
+        return self.start([USDTGEN, "trace", *args], tracer=True, **kwargs)
+
+
+def trace_to_end(*args, timeout: float = 40, cwd=None) -> subprocess.CompletedProcess:
+    """Run ``usdtgen trace ARGS`` to its end: it never prints a traceback, and none of its
+    uprobe events is left once it has ended."""
+    with Processes() as procs:
+        proc = procs.trace(*args, cwd=cwd)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"usdtgen trace {' '.join(map(str, args))} did not end in {timeout} s")
+    assert "Traceback" not in err, err
+    assert lines_of(proc.pid) == [], "uprobe events left after the trace ended"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
 
 class Lines:
     """A process's output lines, collected in a thread so tests can wait for them."""

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-import conftest
-from conftest import Lines, USDTGEN, compile_program, ensure_tracefs, lines_of, \
-    no_uprobe_events_left_after, require, require_tool, write_header
+from conftest import compile_program, ensure_tracefs, Lines, lines_of, \
+    no_uprobe_events_left_after, Processes, require, require_tool, trace_to_end, write_header
 
 PYTHON311 = Path("/usr/bin/python3.11")
 
@@ -229,39 +228,14 @@ def app(tmp_path_factory) -> Path:
 # -- uprobe_events bookkeeping ------------------------------------------------------------------
 
 
-
-
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
     yield from no_uprobe_events_left_after()
 
 
-
-
 # -- running things ----------------------------------------------------------------------------
-class Processes(conftest.Processes):
-    """Processes a test starts, with the tracer started the way these tests want it."""
-
-    def trace(self, *args, **kwargs) -> subprocess.Popen:
-        """``usdtgen trace ARGS`` in the background (no tty: stdin is /dev/null)."""
-        require(USDTGEN is not None, "the usdtgen executable is not installed")
-        kwargs.setdefault("stdout", subprocess.PIPE)
-        kwargs.setdefault("stderr", subprocess.PIPE)
-        kwargs.setdefault("text", True)
-        return self.start([USDTGEN, "trace", *args], tracer=True, **kwargs)
-
-
 def trace(*args, timeout=40, cwd=None) -> subprocess.CompletedProcess:
-    """Run ``usdtgen trace ARGS`` to its end; it must never print a traceback."""
-    with Processes() as procs:
-        proc = procs.trace(*map(str, args), cwd=cwd)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"usdtgen trace {' '.join(map(str, args))} did not end in {timeout} s")
-    assert "Traceback" not in err, err
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
+    return trace_to_end(*args, timeout=timeout, cwd=cwd)
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:

@@ -27,10 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Lines, USDTGEN, ensure_tracefs, lines_of, no_uprobe_events_left_after, \
-    require, require_tool
+from conftest import USDTGEN, ensure_tracefs, Lines, no_uprobe_events_left_after, Processes, \
+    require, require_tool, trace_to_end
 
-from test_script_trace import Processes
 
 NOTICE = "aggregated in the kernel"
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -188,16 +187,7 @@ def no_uprobe_events_left():
 
 
 def trace(*args, timeout: float = 60) -> subprocess.CompletedProcess:
-    """``usdtgen trace ARGS`` to its end: no traceback, no uprobe event left."""
-    with Processes() as procs:
-        proc = procs.trace(*args)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"usdtgen trace {' '.join(map(str, args))} did not end in {timeout} s")
-    assert "Traceback" not in err, err
-    assert lines_of(proc.pid) == [], "uprobe events left after the trace ended"
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return trace_to_end(*args, timeout=timeout)
 
 
 def both(*args, timeout: float = 60):

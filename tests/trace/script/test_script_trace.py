@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 
-import conftest
-from conftest import Lines, USDTGEN, ensure_tracefs, lines_of, no_uprobe_events_left_after, \
-    require, require_tool, tracer_alive
+from conftest import USDTGEN, ensure_tracefs, Lines, lines_of, no_uprobe_events_left_after, \
+    Processes, require, require_tool, trace_to_end, tracer_alive
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "app_c"
@@ -73,38 +72,14 @@ def app_O0(tmp_path_factory) -> Path:
 # -- uprobe_events bookkeeping ------------------------------------------------------------------
 
 
-
-
 @pytest.fixture(autouse=True)
 def no_uprobe_events_left():
     yield from no_uprobe_events_left_after()
 
 
-
-
 # -- running usdtgen ------------------------------------------------------------------------------
-class Processes(conftest.Processes):
-    def trace(self, *args, **kwargs) -> subprocess.Popen:
-        """``usdtgen trace ARGS`` in the background (no tty: stdin is /dev/null)."""
-        require(USDTGEN is not None, "the usdtgen executable is not installed")
-        kwargs.setdefault("stdout", subprocess.PIPE)
-        kwargs.setdefault("stderr", subprocess.PIPE)
-        kwargs.setdefault("text", True)
-        return self.start([USDTGEN, "trace", *map(str, args)], tracer=True, **kwargs)
-
-
 def trace(*args, timeout: float = 40) -> subprocess.CompletedProcess:
-    """Run ``usdtgen trace ARGS`` to its end; it must never print a traceback, and its
-    uprobe events must be gone when it has ended."""
-    with Processes() as procs:
-        proc = procs.trace(*args)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"usdtgen trace {' '.join(map(str, args))} did not end in {timeout} s")
-    assert "Traceback" not in err, err
-    assert lines_of(proc.pid) == [], "uprobe events left after the trace ended"
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return trace_to_end(*args, timeout=timeout)
 
 
 def json_lines(text: str) -> list[dict]:
