@@ -197,3 +197,32 @@ def report_bpftrace() -> bool:
     print(f"  bpftrace      {version}")
     print()
     return have
+
+
+def run_tracer(cmd, out_path: Path, err_path: Path) -> tuple[str, float, int]:
+    """Run a tracer command (it starts the measured program with -c), its output and errors
+    to files; exit on failure. Returns (its stderr, its CPU seconds with its children's,
+    the CLOCK_MONOTONIC ns when it ended)."""
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        ended = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    errors = err_path.read_text(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(f"command failed ({code}): {' '.join(map(str, cmd))}\n{errors}")
+        sys.exit(1)
+    return errors, usage.ru_utime + usage.ru_stime, ended
+
+
+def program_stats(stats_path: Path, err_path: Path, count: int = 7) -> list[int]:
+    """The figures a benchmark program wrote to ``stats_path`` (exit when it wrote none)."""
+    try:
+        fields = [int(x) for x in stats_path.read_text().split()]
+    except (OSError, ValueError):
+        fields = []
+    if len(fields) != count:
+        sys.exit(f"the program left no figures in {stats_path}; tracer stderr:\n"
+                 + err_path.read_text(errors="replace")[-2000:])
+    return fields

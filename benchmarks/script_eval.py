@@ -45,14 +45,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import C_TIMING, CC, report_bpftrace, REPO, median, print_header, \
-    run, table, tempdir, usdtgen_cmd
+from _common import C_TIMING, CC, REPO, median, print_header, program_stats, report_bpftrace, \
+    run, run_tracer, table, tempdir, usdtgen_cmd
 
 PROGRAM = C_TIMING + r"""
 #include "myapp.h"
@@ -232,14 +231,7 @@ class Bench:
                 "-e", bt_text.format(path=self.program)]
 
     def _program_stats(self) -> list[int]:
-        try:
-            fields = [int(x) for x in self.stats.read_text().split()]
-        except (OSError, ValueError):
-            fields = []
-        if len(fields) != 7:
-            sys.exit(f"the program left no figures in {self.stats}; tracer stderr:\n"
-                     + self.err.read_text(errors="replace")[-2000:])
-        return fields
+        return program_stats(self.stats, self.err)
 
     def untraced(self, n: int, rate: float = 0) -> Result:
         self.stats.unlink(missing_ok=True)
@@ -250,15 +242,7 @@ class Bench:
     def traced(self, tool: str, script: str, n: int, rate: float) -> Result:
         cmd = self.tool_cmd(tool, script, n, rate)
         self.stats.unlink(missing_ok=True)
-        with open(self.out, "wb") as out, open(self.err, "wb") as err:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            ended = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-        errors = self.err.read_text(errors="replace")
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            sys.stderr.write(f"command failed ({code}): {' '.join(map(str, cmd))}\n{errors}")
-            sys.exit(1)
+        errors, cpu_s, ended = run_tracer(cmd, self.out, self.err)
         fired, loop_ns, loop_cpu, self_cpu, parent_start, _start, loop_end = \
             self._program_stats()
         counted = count_printed(tool, script, self.out.read_text(errors="replace"))
@@ -270,7 +254,7 @@ class Bench:
             faults = errors.count("usdtgen: error on enabled probe")
             if faults:
                 print(f"  ({tool} {script}: {faults:,} runtime errors)")
-        tracer_cpu = int((usage.ru_utime + usage.ru_stime) * 1e9) - self_cpu
+        tracer_cpu = int(cpu_s * 1e9) - self_cpu
         result = Result(tool, script, fired, counted, loop_ns, loop_cpu, tracer_cpu,
                         parent_start, (ended - loop_end) / 1e9,
                         self.exit_s.get((tool, script), 0.0), reported)

@@ -38,14 +38,13 @@ import io
 import os
 import pstats
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import C_TIMING, CC, report_bpftrace, median, print_header, run, \
-    table, tempdir, usdtgen_cmd
+from _common import C_TIMING, CC, median, print_header, program_stats, report_bpftrace, run, \
+    run_tracer, table, tempdir, usdtgen_cmd
 
 PROVIDER = """\
 provider bench {
@@ -183,14 +182,7 @@ class Bench:
         return ["bpftrace", "-q", "-e", prog, "-c", self.command(n, rate, kind)]
 
     def _program_stats(self) -> list[int]:
-        try:
-            fields = [int(x) for x in self.stats.read_text().split()]
-        except (OSError, ValueError):
-            fields = []
-        if len(fields) != 7:
-            sys.exit(f"the program left no figures in {self.stats}; tracer stderr:\n"
-                     + self.err.read_text()[-2000:])
-        return fields
+        return program_stats(self.stats, self.err)
 
     def untraced(self, n: int, kind: str, rate: float = 0) -> Result:
         self.stats.unlink(missing_ok=True)
@@ -201,15 +193,7 @@ class Bench:
     def traced(self, label: str, cmd: list[str], tool: str, json_out=False) -> Result:
         """Run a tracer (it starts the program with -c); count what it printed."""
         self.stats.unlink(missing_ok=True)
-        with open(self.out, "wb") as out, open(self.err, "wb") as err:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            ended = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        errors = self.err.read_text(errors="replace")
-        if proc.returncode != 0:
-            sys.stderr.write(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{errors}")
-            sys.exit(1)
+        errors, cpu_s, ended = run_tracer(cmd, self.out, self.err)
         fired, loop_ns, loop_cpu, self_cpu, parent_start, _parent_end, loop_end = \
             self._program_stats()
         data = self.out.read_bytes()
@@ -228,7 +212,7 @@ class Bench:
         if tool == "bpftrace":
             m = re.search(r"Lost (\d+) events", errors)
             reported = int(m.group(1)) if m else None
-        tracer_cpu = int((usage.ru_utime + usage.ru_stime) * 1e9) - self_cpu
+        tracer_cpu = int(cpu_s * 1e9) - self_cpu
         result = Result(label, fired, captured, fired - captured, loop_ns, loop_cpu,
                         tracer_cpu, parent_start, (ended - loop_end) / 1e9, summary, reported)
         if reported is not None and reported != fired - captured:
