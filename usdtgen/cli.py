@@ -361,6 +361,7 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
                         duration, quiet, allow_unmatched, buffer_size, args, printf,
                         kernel: bool) -> None:
     """``usdtgen trace -e/-s``: compile the D script, trace, print as dtrace does."""
+    from usdtgen.trace.script.parse import parse_script
     from usdtgen.trace.script.run import has_usdt_clauses, load_script, run_script, trace_config
 
     if script_text is not None and script_file is not None:
@@ -381,12 +382,13 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
     positional = list(args)
     try:
         target = None
-        if pid is None and command is None and has_usdt_clauses(text, filename):
+        parsed = parse_script(text, filename)
+        if pid is None and command is None and has_usdt_clauses(parsed):
             if not positional:
                 raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
             target = positional.pop(0)
         script = load_script(text, filename, positional, stream, sys.stderr, as_json, quiet,
-                             allow_unmatched, kernel)
+                             allow_unmatched, kernel, parsed)
         pages = _size_in_pages(buffer_size) if buffer_size else None
         config = trace_config(script, target, pid, command, _load_types(types_file), duration,
                               pages)

@@ -134,10 +134,6 @@ def _bpf(command: int, attr: bytes) -> int:
     return result
 
 
-def _int64(value: int) -> int:
-    return ((value + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
-
-
 def possible_cpus() -> int:
     try:
         text = open("/sys/devices/system/cpu/possible").read().strip()
@@ -162,7 +158,8 @@ class PerCpuHash:
                                                8 * value_words, max_entries, 0))
 
     def items(self) -> dict:
-        """key bytes → the value summed over CPUs, as int64 (a tuple with several words)."""
+        """key bytes → the value summed over CPUs (a tuple with several words); the caller
+        wraps sums as its arithmetic wants."""
         out = {}
         key = ctypes.create_string_buffer(self.key_size)
         next_key = ctypes.create_string_buffer(self.key_size)
@@ -184,7 +181,7 @@ class PerCpuHash:
             except OSError:
                 continue                                  # deleted meanwhile
             numbers = struct.unpack(f"<{self.cpus * words}q", value.raw)
-            totals = tuple(_int64(sum(numbers[w::words])) for w in range(words))
+            totals = tuple(sum(numbers[w::words]) for w in range(words))
             out[key.raw] = totals[0] if words == 1 else totals
         return out
 

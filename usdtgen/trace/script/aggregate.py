@@ -21,6 +21,13 @@ DISTRIBUTION = "------------- Distribution -------------"
 BAR = 40
 
 
+def wrap64(value: int) -> int:
+    """``value`` as an int64 holds it: wrapped modulo 2^64."""
+    if INT64_MIN <= value <= INT64_MAX:
+        return value
+    return ((value - INT64_MIN) & ((1 << 64) - 1)) + INT64_MIN
+
+
 def c_div(a: int, b: int) -> int:
     """C's integer division: the quotient truncated toward zero."""
     q = abs(a) // abs(b)
@@ -104,9 +111,7 @@ def make_adder(function: AggFunction):
             entries[key] = entries.get(key, 0) + 1
     elif name == "sum":
         def add(entries, key, value, incr):
-            total = entries.get(key, 0) + value
-            entries[key] = total if INT64_MIN <= total <= INT64_MAX else \
-                ((total - INT64_MIN) & ((1 << 64) - 1)) + INT64_MIN
+            entries[key] = wrap64(entries.get(key, 0) + value)
     elif name == "min":
         def add(entries, key, value, incr):
             state = entries.get(key)
@@ -128,9 +133,7 @@ def make_adder(function: AggFunction):
                 entries[key] = [1, value]
             else:
                 state[0] += 1
-                total = state[1] + value                # an int64 in DTrace: it wraps
-                state[1] = total if INT64_MIN <= total <= INT64_MAX else \
-                    ((total - INT64_MIN) & ((1 << 64) - 1)) + INT64_MIN
+                state[1] = wrap64(state[1] + value)     # an int64 in DTrace: it wraps
     elif name == "stddev":
         def add(entries, key, value, incr):
             state = entries.get(key)

@@ -8,6 +8,8 @@ clause: which arguments it reads, and which of them it reads as strings (``copyi
 """
 from __future__ import annotations
 
+import operator
+import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -16,7 +18,8 @@ from lark import Token, Tree
 
 from usdtgen.errors import Loc, ScriptError
 from usdtgen.trace.printf import FormatError, compile_format
-from usdtgen.trace.script.aggregate import AggFunction, Aggregation, KeyType, make_adder
+from usdtgen.trace.script.aggregate import AggFunction, Aggregation, KeyType, make_adder, \
+    wrap64
 from usdtgen.trace.script.parse import ParsedScript, error_at
 from usdtgen.trace.script.probes import DescriptionError, ProbeDescription, parse_description
 
@@ -128,7 +131,6 @@ class Needs:
 
     args: set = field(default_factory=set)          # indexes read as numbers or strings
     strings: set = field(default_factory=set)       # indexes read as strings
-    all_args: bool = False
 
 
 @dataclass
@@ -142,12 +144,6 @@ class Clause:
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
 
 
-def wrap64(value: int) -> int:
-    if -_SIGN <= value < _SIGN:
-        return value
-    return ((value + _SIGN) & INT64) - _SIGN
-
-
 def _wrapper(ty: Ty):
     bits = 8 * ty.size
     mask = (1 << bits) - 1
@@ -159,7 +155,7 @@ def _wrapper(ty: Ty):
     return lambda v: v & mask
 
 
-def _arith(left: Ty, right: Ty) -> Ty:
+def usual_arithmetic(left: Ty, right: Ty) -> Ty:
     """C's usual arithmetic conversions, on LP64."""
     size = max(4, left.size if left.kind == "int" else 8, right.size if right.kind == "int" else 8)
     ls = left.signed or left.kind != "int" or left.size < size
@@ -180,7 +176,7 @@ class Compiler:
         self.assigned: dict[str, Tree] = {}         # global name -> first assignment
         self.tls_types: dict[str, Ty] = {}
         self.this_types: dict[str, Ty] = {}
-        self.array_types: dict[str, tuple[int, Ty]] = {}
+        self.array_types: dict[str, Ty] = {}          # associative array -> value type
         self.agg_defs: dict[str, Tree] = {}
         self.probe: ProbeInfo | None = None
         self.needs: Needs | None = None
@@ -235,9 +231,7 @@ class Compiler:
         clause may use a variable or print an aggregation defined further down."""
         for node in tree.iter_subtrees_topdown():
             if node.data in ("assignment", "pre_incdec", "post_incdec"):
-                target = node.children[0] if node.data != "post_incdec" else node.children[0]
-                if node.data == "pre_incdec":
-                    target = node.children[1]
+                target = node.children[1 if node.data == "pre_incdec" else 0]
                 if isinstance(target, Tree) and target.data == "name":
                     self.assigned.setdefault(str(target.children[0]), node)
                 elif isinstance(target, Tree) and target.data == "index" and \
@@ -647,7 +641,6 @@ class Compiler:
             own = machine.own_pid
             return (lambda f: own), INT
         if word in ("uid", "gid", "ppid"):
-            import os
             value = {"uid": os.getuid(), "gid": os.getgid(), "ppid": os.getppid()}[word]
             return (lambda f: value), INT
         raise self.error(node, f"unknown macro {text}",
@@ -794,9 +787,9 @@ class Compiler:
         return (lambda f: store.get(key(f), default)), value_ty
 
     def array_value_type(self, name: str) -> Ty:
-        entry = self.array_types.get(name)
-        if entry is not None:
-            return entry[1]
+        known = self.array_types.get(name)
+        if known is not None:
+            return known
         node = self.assigned["[]" + name]
         ty = LONG
         if node.data == "assignment" and str(node.children[1]) == "=" and \
@@ -811,7 +804,7 @@ class Compiler:
                 self.resolving.discard(name)
         if ty.kind == "any":
             ty = LONG
-        self.array_types[name] = (0, ty)
+        self.array_types[name] = ty
         return ty
 
     def x_member(self, node):
@@ -884,15 +877,13 @@ class Compiler:
                              "string itself (self->s = copyinstr(arg0)), not its address")
         self.note_arg(index, as_string=True)
         limit = self.expr(args[1])[0] if len(args) > 1 else None
-        machine = self.machine
+        most = self.machine.strsize - 1             # bytes, as DTrace (and the kernel) count
 
         def read(f):
             text = f.strings[index]
             if text is None:
                 raise Fault(f"invalid address ({f.args[index]:#x})", FAULT_BADADDR, f.args[index])
-            size = machine.strsize - 1                  # bytes, as DTrace (and the kernel) count
-            if limit is not None:
-                size = min(size, limit(f))
+            size = most if limit is None else min(most, limit(f))
             if len(text) * 4 <= size:                   # short enough whatever its UTF-8
                 return text
             data = text.encode("utf-8", "surrogateescape")
@@ -960,7 +951,7 @@ class Compiler:
                 hint = "join strings with strjoin(a, b)" if op == "+" else ""
                 raise self.error(op, f"{op} cannot apply to strings", hint)
             return _compare(op, left, right, None), INT
-        result = _arith(lt, rt)
+        result = usual_arithmetic(lt, rt)
         if op in ("==", "!=", "<", "<=", ">", ">="):
             unsigned = None if result.signed else INT64 if result.size == 8 else (1 << 32) - 1
             return _compare(op, left, right, unsigned), INT
@@ -1024,7 +1015,7 @@ class Compiler:
             raise self.error(node, "both branches of ?: must be strings, or both integers")
         ty = tt if tt.kind != "any" else ot
         if ty.kind == "int" and ot.kind == "int":
-            ty = _arith(tt, ot)
+            ty = usual_arithmetic(tt, ot)
         return (lambda f: then(f) if condition(f) else otherwise(f)), ty
 
     # -- assignments ----------------------------------------------------------------------------
@@ -1227,7 +1218,6 @@ def _key_function(key_fns):
 
 
 def _compare(op: str, left, right, unsigned_mask):
-    import operator
     fn = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
           ">": operator.gt, ">=": operator.ge}[op]
     if unsigned_mask is not None and op not in ("==", "!="):

@@ -14,6 +14,7 @@ clear() and trunc() act on what was read, so hits since then count in the next r
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -21,8 +22,8 @@ from lark import Token, Tree
 
 from usdtgen.elf.argspec import Immediate, Memory, Register
 from usdtgen.trace import bpf
-from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS
-from usdtgen.trace.script.compile import _arith, wrap64
+from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS, wrap64
+from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize")
@@ -72,7 +73,6 @@ class KernelSite:
         if self.counters is not None:
             self.counters.close()
         if self.program_fd >= 0:
-            import os
             os.close(self.program_fd)
             self.program_fd = -1
 
@@ -141,7 +141,7 @@ def _conjunction(compiler, node, probe, out) -> None:
     _, rty = compiler.expr(node.children[2])
     if ty.kind != "int" or rty.kind != "int":
         raise NotKernel("a comparison's types are unknown")
-    result = _arith(ty, rty)                  # as userspace compares: C's conversions
+    result = usual_arithmetic(ty, rty)                  # as userspace compares: C's conversions
     out.append((left, str(node.children[1]), right,
                 "signed" if result.signed else f"unsigned{8 * result.size}"))
 
@@ -239,10 +239,10 @@ class _Code:
         for part in self.parts:
             positions.append(position)
             position += 1 if callable(part) else len(part) // 8
+        targets = dict(self.fixups)
         for i, part in enumerate(self.parts):
             if callable(part):
-                label = dict(self.fixups)[i]
-                out.append(part(self.labels[label] - positions[i] - 1))
+                out.append(part(self.labels[targets[i]] - positions[i] - 1))
             else:
                 out.append(part)
         return b"".join(out)

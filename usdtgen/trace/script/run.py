@@ -12,7 +12,7 @@ import time
 from usdtgen.errors import ScriptError
 from usdtgen.provider.model import is_string_type
 from usdtgen.trace.script.compile import MAX_ARGS, Compiler, Firing, ProbeInfo
-from usdtgen.trace.script.parse import error_at, parse_script
+from usdtgen.trace.script.parse import ParsedScript, error_at, parse_script
 from usdtgen.trace.script.probes import dashed, module_name
 from usdtgen.trace.script.runtime import Machine, OptionError, Timer, parse_rate, parse_size
 from usdtgen.trace.session import TraceConfig, TraceHooks, run_trace
@@ -27,8 +27,8 @@ class Script:
 
     def __init__(self, text: str, filename: str, macro_args=(), stream=None, errors=None,
                  as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
-                 kernel: bool = True):
-        parsed = parse_script(text, filename)
+                 kernel: bool = True, parsed: ParsedScript | None = None):
+        parsed = parsed if parsed is not None else parse_script(text, filename)
         self.parsed = parsed
         self.filename = filename
         self.machine = machine = Machine(stream, errors, as_json)
@@ -43,11 +43,11 @@ class Script:
         self.usdt = [c for c in self.clauses if any(d.kind == "usdt" for d in c.descriptions)]
         self.next_id = 4
         self.timers: list[Timer] = []
-        self.begin = self.special("BEGIN", BEGIN_ID)
-        self.end = self.special("END", END_ID)
+        self.begin = self.special("BEGIN")
+        self.end = self.special("END")
         error_probe = ProbeInfo(ERROR_ID, "dtrace", "", "", "ERROR")
         machine.error_probe = error_probe
-        machine.error_clauses = self.special("ERROR", ERROR_ID)
+        machine.error_clauses = self.special("ERROR")
         by_interval: dict[int, list] = {}
         for clause in self.clauses:
             for description in clause.descriptions:
@@ -72,7 +72,7 @@ class Script:
         self.next_id += 1
         return self.next_id - 1
 
-    def special(self, kind: str, probe_id: int) -> list:
+    def special(self, kind: str) -> list:
         return [(c, *self.compiler.bind(c, None)) for c in self.clauses
                 if any(d.kind == kind for d in c.descriptions)]
 
@@ -148,7 +148,7 @@ class Script:
             return None
         site.strsize = self.machine.strsize
         specs = listed.args.args if listed.args is not None else ()
-        arch = _arch(listed)
+        arch = listed.site.machine                # platform.machine()'s names
 
         def load() -> int:
             program_fd = load_site(site, specs, arch)
@@ -278,11 +278,9 @@ class _Hooks(TraceHooks):
         return self.script.machine.exiting
 
 
-def has_usdt_clauses(text: str, filename: str) -> bool:
-    """Whether a script has a clause for USDT probes (so it needs a target); raises
-    ScriptError for a syntax error."""
+def has_usdt_clauses(parsed: ParsedScript) -> bool:
+    """Whether a script has a clause for USDT probes (so it needs a target)."""
     from usdtgen.trace.script.probes import SPECIAL, tick_interval, DescriptionError
-    parsed = parse_script(text, filename)
     for clause in parsed.tree.find_data("clause"):
         for token in clause.children[0].children:
             name = str(token).split(":")[-1]
@@ -295,22 +293,12 @@ def has_usdt_clauses(text: str, filename: str) -> bool:
     return False
 
 
-def _arch(listed) -> str:
-    """The machine of the object a site is in, as platform.machine() names it."""
-    machine = getattr(listed.site, "machine", None) or getattr(listed, "machine", None)
-    if machine in ("EM_AARCH64", "aarch64"):
-        return "aarch64"
-    if machine in ("EM_X86_64", "x86_64"):
-        return "x86_64"
-    import platform
-    return platform.machine()
-
-
 def load_script(text: str, filename: str, macro_args=(), stream=None, errors=None,
                 as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
-                kernel: bool = True) -> Script:
+                kernel: bool = True, parsed: ParsedScript | None = None) -> Script:
+    """Compile a script (``parsed``: its text already parsed by parse_script)."""
     return Script(text, filename, macro_args, stream, errors, as_json, quiet, allow_unmatched,
-                  kernel)
+                  kernel, parsed)
 
 
 def trace_config(script: Script, target=None, pid=None, command=None, types=None,
