@@ -104,9 +104,10 @@ class _Attached:
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
-    def add_sites(self, listed_sites, string_args, targets, warnings, stop=lambda: False,
-                  site_fetch=None, keep_addresses: bool = False, site_kernel=None) -> int:
-        """Define and open events for sites not attached yet; returns how many were added.
+    def add_sites(self, listed_sites, config: TraceConfig, targets, warnings,
+                  stop=lambda: False) -> int:
+        """Define and open events for sites not attached yet, fetching and decoding as
+        ``config`` says; returns how many were added.
 
         ``stop()`` is checked between sites, so a signal does not wait for hundreds of them.
         """
@@ -122,7 +123,8 @@ class _Attached:
             self.seen_sites.add(key)
             name = event_name(listed.site.provider, listed.site.name, self.event_count)
             self.event_count += 1
-            fetch, site_strings = (None, string_args) if site_fetch is None else site_fetch(listed)
+            fetch, site_strings = (None, config.string_args) if config.site_fetch is None \
+                else config.site_fetch(listed)
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
             for arg in site_event.args:
@@ -133,7 +135,7 @@ class _Attached:
             tracefs.add_event(self.root, definition)
             event_format = tracefs.read_format(self.root, self.group, name)
             self.decoders[event_format.event_id] = Decoder(site_event, event_format,
-                                                           keep_addresses)
+                                                           config.keep_addresses)
             added.append((event_format.event_id, listed))
         for _, cpu, _ in targets:
             self.ring(cpu)
@@ -153,8 +155,8 @@ class _Attached:
                 self.fd_events[fd] = event_id
                 perf.set_output(fd, self.ring(cpu).fd)
                 first_fd = first_fd if first_fd is not None else fd
-            if site_kernel is not None and first_fd is not None:
-                self.attach_kernel(listed, site_kernel, first_fd, warnings)
+            if config.site_kernel is not None and first_fd is not None:
+                self.attach_kernel(listed, config.site_kernel, first_fd, warnings)
         return len(added)
 
     def attach_kernel(self, listed, site_kernel, fd: int, warnings) -> None:
@@ -345,9 +347,8 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
         else:
             targets = [(tid, cpu, inherit) for tid in thread_ids(watch_pid) for cpu in cpus]
         _raise_fd_limit(len(listing.sites) * len(targets))
-        attached.add_sites(listing.sites, config.string_args, targets, warnings,
-                           stop=lambda: stop.requested, site_fetch=config.site_fetch,
-                           keep_addresses=config.keep_addresses, site_kernel=config.site_kernel)
+        attached.add_sites(listing.sites, config, targets, warnings,
+                           stop=lambda: stop.requested)
         for message in warnings:
             warn(message)
         warnings_shown = len(warnings)
@@ -473,8 +474,6 @@ def _rescan(config, attached, pid, targets, warnings) -> None:
     if not fresh:
         return
     try:
-        attached.add_sites(fresh, config.string_args, targets, warnings,
-                           site_fetch=config.site_fetch, keep_addresses=config.keep_addresses,
-                           site_kernel=config.site_kernel)
+        attached.add_sites(fresh, config, targets, warnings)
     except Exception as e:
         warnings.append(f"could not attach probes of a newly mapped object: {e}")
