@@ -7,6 +7,7 @@ normal end, a signal, an error, the target exiting.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
 import resource
@@ -98,6 +99,7 @@ class _Attached:
         self.fds: list[int] = []
         self.fd_events: dict[int, int] = {}             # perf fd -> tracefs event id
         self.received: dict[int, int] = {}              # tracefs event id -> samples read
+        self.pending: list = []                         # decoded events not yet handed on
         self.count_fds: dict[int, list[int]] = {}       # tracefs event id -> counting events
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
@@ -378,23 +380,51 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
     return TraceResult(summary, exit_status, warnings)
 
 
-def _drain(attached: _Attached, summary: Summary, sink) -> None:
-    """Decode every record the rings hold and hand the events on in time order."""
+# How far behind the clock events are held back before they are handed on. The kernel takes a
+# sample's time and writes the record with preemption disabled, microseconds apart; a virtual
+# CPU the host stops in between is the slow case, so the margin is generous.
+REORDER_NS = 100_000_000
+
+
+def _drain(attached: _Attached, summary: Summary, sink, final: bool = False) -> None:
+    """Decode every record the rings hold and hand the events on in time order across CPUs.
+
+    The rings are per CPU and read one after another, so a record written on one CPU just
+    after its ring was read would arrive a round late, after newer events of other CPUs.
+    Events newer than the clock (read before the rings) minus REORDER_NS therefore wait in
+    ``attached.pending`` for the next round; ``final`` (after the events are disabled) hands
+    on everything."""
+    horizon = time.monotonic_ns() - REORDER_NS          # perf times are CLOCK_MONOTONIC too
     decoders = attached.decoders
-    events = []
+    pending = attached.pending
+    fresh = 0
     for cpu, ring in list(attached.rings.items()):
         for record in ring.read():
             if isinstance(record, perf.Sample):
                 event_id = int.from_bytes(record.raw[:2], "little")      # common_type
                 decoder = decoders.get(event_id)
                 if decoder is not None:
-                    events.append(decoder.decode(record, cpu))
+                    pending.append(decoder.decode(record, cpu))
                     attached.received[event_id] = attached.received.get(event_id, 0) + 1
-    if len(attached.rings) > 1:
-        events.sort(key=lambda event: event.time)
-    for event in events:
+                    fresh += 1
+    if not pending:
+        return
+    if fresh:
+        pending.sort(key=_event_time)        # runs of one CPU are sorted already: cheap
+    if final or pending[-1].time <= horizon:
+        ready, attached.pending = pending, []
+    else:
+        cut = bisect.bisect_right(pending, horizon, key=_event_time)
+        if cut == 0:
+            return
+        ready, attached.pending = pending[:cut], pending[cut:]
+    for event in ready:
         summary.count(event)
         sink(event)
+
+
+def _event_time(event) -> int:
+    return event.time
 
 
 def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warnings, warn,
@@ -440,7 +470,7 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
                 warn(warnings[warnings_shown])
                 warnings_shown += 1
     attached.disable()               # no hit after this point: counts and buffers agree
-    _drain(attached, summary, sink)
+    _drain(attached, summary, sink, final=True)
     # exact loss accounting: the kernel counts every hit, written to the buffer or not
     # (a PERF_RECORD_LOST record only comes when a later record finds room)
     summary.lost = sum(max(0, hits - attached.received.get(event_id, 0))
