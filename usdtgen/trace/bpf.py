@@ -18,9 +18,10 @@ from usdtgen.errors import TraceError
 _libc = ctypes.CDLL(None, use_errno=True)
 _SYSCALL_BPF = {"x86_64": 321, "aarch64": 280}
 
-MAP_CREATE, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_GET_NEXT_KEY, PROG_LOAD = 0, 1, 2, 4, 5
-MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY = 5, 6
-PROG_TYPE_KPROBE = 2
+MAP_CREATE, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_DELETE_ELEM, MAP_GET_NEXT_KEY, PROG_LOAD = \
+    0, 1, 2, 3, 4, 5
+MAP_TYPE_HASH, MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY = 1, 5, 6
+PROG_TYPE_KPROBE, PROG_TYPE_TRACEPOINT = 2, 5
 PERF_EVENT_IOC_SET_BPF = 0x40042408
 
 # helpers
@@ -64,6 +65,18 @@ def ldx64(dst: int, src: int, off: int) -> bytes:
 
 def stx64(dst: int, off: int, src: int) -> bytes:
     return insn(0x7B, dst, src, off)
+
+
+def ldx32(dst: int, src: int, off: int) -> bytes:
+    return insn(0x61, dst, src, off)
+
+
+def stx32(dst: int, off: int, src: int) -> bytes:
+    return insn(0x63, dst, src, off)
+
+
+def st32(dst: int, off: int, imm: int) -> bytes:
+    return insn(0x62, dst, 0, off, imm)
 
 
 def st64(dst: int, off: int, imm: int) -> bytes:
@@ -207,12 +220,86 @@ class PerCpuCounter(PerCpuHash):
         return sum(struct.unpack(f"<{self.cpus}q", value.raw))
 
 
-def load_program(code: bytes, name: str = "usdtgen") -> int:
-    """Load a KPROBE program; raises TraceError with the verifier's last lines."""
+class U32Set:
+    """A BPF_MAP_TYPE_HASH used as a set of u32 (process ids): programs test and add
+    members, userspace adds, removes and lists them."""
+
+    def __init__(self, max_entries: int):
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_HASH, 4, 4, max_entries, 0))
+
+    def _call(self, command: int, key: int, flags: int = 0) -> None:
+        key_buffer = ctypes.create_string_buffer(struct.pack("<I", key), 4)
+        value = ctypes.create_string_buffer(struct.pack("<I", 1), 4)
+        _bpf(command, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key_buffer),
+                                  ctypes.addressof(value), flags))
+
+    def add(self, key: int) -> None:
+        self._call(MAP_UPDATE_ELEM, key)
+
+    def discard(self, key: int) -> None:
+        try:
+            self._call(MAP_DELETE_ELEM, key)
+        except OSError:
+            pass                                          # ENOENT: not a member
+
+    def members(self) -> list[int]:
+        out = []
+        key = ctypes.create_string_buffer(4)
+        next_key = ctypes.create_string_buffer(4)
+        first = True
+        while True:
+            attr = struct.pack("<IIQQ", self.fd, 0, 0 if first else ctypes.addressof(key),
+                               ctypes.addressof(next_key))
+            try:
+                _bpf(MAP_GET_NEXT_KEY, attr)
+            except OSError:
+                return out                                # ENOENT: the end
+            first = False
+            ctypes.memmove(key, next_key, 4)
+            out.append(struct.unpack("<I", key.raw)[0])
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+STACK_TGID = -4        # the stack slot member_guard() uses for its key
+
+
+def member_guard(set_fd: int) -> bytes:
+    """Code that ends the program with 0 (the hit is neither recorded nor counted) unless
+    the current process's id is in the U32Set ``set_fd``. It clobbers r0-r5 and the 4 bytes
+    at STACK_TGID; a program saves its context (r1) before it."""
+    return b"".join((
+        call(GET_CURRENT_PID_TGID), alu_imm("rsh", 0, 32), stx32(10, STACK_TGID, 0),
+        ld_map(1, set_fd), mov_reg(2, 10), alu_imm("add", 2, STACK_TGID), call(MAP_LOOKUP),
+        jump_imm("!=", False, 0, 0, 2), mov_imm(0, 0), exit_()))
+
+
+def member_filter_program(set_fd: int) -> bytes:
+    """A uprobe event's program: record the hit only when it is a member's (return 1)."""
+    return member_guard(set_fd) + mov_imm(0, 1) + exit_()
+
+
+def fork_follower_program(set_fd: int, child_pid_offset: int) -> bytes:
+    """A program for the sched_process_fork tracepoint (it runs in the parent): when the
+    parent is a member, its new child (process or thread) becomes one too, before it runs.
+    ``child_pid_offset``: where the raw entry holds child_pid."""
+    return b"".join((
+        mov_reg(6, 1), member_guard(set_fd),
+        ldx32(3, 6, child_pid_offset), stx32(10, -8, 3), st32(10, -12, 1),
+        ld_map(1, set_fd), mov_reg(2, 10), alu_imm("add", 2, -8), mov_reg(3, 10),
+        alu_imm("add", 3, -12), mov_imm(4, 0), call(MAP_UPDATE),
+        mov_imm(0, 0), exit_()))
+
+
+def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TYPE_KPROBE) -> int:
+    """Load a program (KPROBE unless told); raises TraceError with the verifier's last lines."""
     log = ctypes.create_string_buffer(1 << 16)
     license_text = ctypes.create_string_buffer(b"GPL")
     program = ctypes.create_string_buffer(code, len(code))
-    attr = struct.pack("<IIQQIIQII16s", PROG_TYPE_KPROBE, len(code) // 8,
+    attr = struct.pack("<IIQQIIQII16s", program_type, len(code) // 8,
                        ctypes.addressof(program), ctypes.addressof(license_text), 1, len(log),
                        ctypes.addressof(log), 0, 0, name.encode()[:15])
     try:
@@ -220,7 +307,7 @@ def load_program(code: bytes, name: str = "usdtgen") -> int:
     except OSError as e:
         lines = [line for line in log.value.decode(errors="replace").strip().splitlines()
                  if not line.startswith(("processed ", "verification time"))]
-        raise TraceError(f"the kernel refused an aggregation program: {e.strerror}"
+        raise TraceError(f"the kernel refused a BPF program: {e.strerror}"
                          + (f" ({lines[-1]})" if lines else "")) from None
 
 

@@ -23,6 +23,7 @@ class StoppedChild:
     pid: int
     program: str
     _release_fd: int
+    argv: tuple[str, ...] = ()
 
     @property
     def released(self) -> bool:
@@ -64,7 +65,7 @@ def start_stopped(command: str) -> StoppedChild:
             os.write(2, f"usdtgen: -c: cannot run {argv[0]}: {e.strerror}\n".encode())
         os._exit(127)
     os.close(read_fd)
-    return StoppedChild(pid, program, write_fd)
+    return StoppedChild(pid, program, write_fd, tuple(argv))
 
 
 def thread_ids(pid: int) -> list[int]:
@@ -110,6 +111,48 @@ def program_objects(program: str) -> list[ElfObject]:
         if path.startswith("/") and os.path.exists(path):
             objects.append(ElfObject(path, path))
     return objects
+
+
+def command_objects(child: StoppedChild) -> list[ElfObject]:
+    """What a ``-c`` command will map: its program and libraries, and those of every program
+    its arguments name (``runuser -u pg -- postgres``, ``env X=1 ./app``, ``sh -c './app
+    -v'``), which a wrapper may run in a child of its own before the tracer would see them.
+    Each object once."""
+    objects = program_objects(child.program)
+    seen = {o.path for o in objects}
+    for word in _argument_words(child.argv[1:]):
+        program = word if "/" in word else shutil.which(word)
+        if program is None or not _is_executable_elf(program):
+            continue
+        for obj in program_objects(program):
+            if obj.path not in seen:
+                seen.add(obj.path)
+                objects.append(obj)
+    return objects
+
+
+def _argument_words(arguments) -> list[str]:
+    """The words of the arguments, and of arguments that are command lines themselves."""
+    words = []
+    for argument in arguments:
+        if argument.startswith("-") or "=" in argument.split("/", 1)[0]:
+            continue
+        try:
+            parts = shlex.split(argument) if " " in argument else [argument]
+        except ValueError:
+            parts = [argument]
+        words.extend(p for p in parts if p and not p.startswith("-"))
+    return list(dict.fromkeys(words))
+
+
+def _is_executable_elf(path: str) -> bool:
+    try:
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return False
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _follow_script(program: str, depth: int = 0) -> str:

@@ -23,9 +23,10 @@ from usdtgen.trace.attach import event_name, plan_site
 from usdtgen.trace.decode import Decoder
 from usdtgen.trace.listing import collect
 from usdtgen.trace.output import Summary
-from usdtgen.trace.process import StoppedChild, process_alive, program_objects, start_stopped, \
+from usdtgen.trace.process import StoppedChild, command_objects, process_alive, start_stopped, \
     thread_ids
 from usdtgen.trace.targets import process_objects, resolve_program
+from usdtgen.trace.tree import ProcessTree
 
 RESCAN_SECONDS = 0.2          # how often a traced process's memory map is checked for new objects
 
@@ -93,6 +94,7 @@ class _Attached:
 
     def __init__(self, root, buffer_pages: int):
         self.root = root
+        self.tree: ProcessTree | None = None            # -p/-c: the followed processes
         self.buffer_pages = buffer_pages                # per CPU ring
         self.group = tracefs.new_group_name()
         self.event_count = 0
@@ -157,24 +159,27 @@ class _Attached:
                 self.fd_events[fd] = event_id
                 perf.set_output(fd, self.ring(cpu).fd)
                 first_fd = first_fd if first_fd is not None else fd
-            if config.site_kernel is not None and first_fd is not None:
-                self.attach_kernel(listed, config.site_kernel, first_fd, warnings)
+            if first_fd is not None:
+                self.attach_program(listed, config.site_kernel, first_fd, warnings)
         return len(added)
 
-    def attach_kernel(self, listed, site_kernel, fd: int, warnings) -> None:
-        """Give the site's hits to a BPF program, when the script has one for it: a hit the
-        program aggregates is not recorded (nor counted); a hit it passes on (a string it
-        cannot read yet) is recorded as usual. One program per event: the kernel runs it for
-        every traced task."""
-        loader = site_kernel(listed)
-        if loader is None:
-            return
-        try:
-            program_fd = loader()
-            bpf.attach(fd, program_fd)
-        except Exception as e:                                  # the verifier, a limit
-            warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
-                            f"userspace instead of the kernel: {e}")
+    def attach_program(self, listed, site_kernel, fd: int, warnings) -> None:
+        """Give the site's hits to a BPF program: the script's, when it aggregates this site
+        in the kernel (a hit it aggregates is not recorded, nor counted; a hit it passes on,
+        a string it cannot read yet, is recorded as usual), else the process tree's filter.
+        A hit of a process outside the followed tree is dropped by either, uncounted. One
+        program per event: the kernel runs it for every perf event on it."""
+        member_fd = self.tree.members.fd if self.tree is not None else None
+        loader = site_kernel(listed) if site_kernel is not None else None
+        if loader is not None:
+            try:
+                bpf.attach(fd, loader(member_fd))
+                return
+            except Exception as e:                              # the verifier, a limit
+                warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
+                                f"userspace instead of the kernel: {e}")
+        if self.tree is not None:
+            bpf.attach(fd, self.tree.filter_fd)
 
     def ring(self, cpu: int) -> perf.RingBuffer:
         """``cpu``'s ring buffer, owned by a perf event of its own: mapping megabytes takes
@@ -214,6 +219,8 @@ class _Attached:
         self.fd_events.clear()
         self.count_fds.clear()
         self.rings.clear()
+        if self.tree is not None:
+            self.tree.close()
         return tracefs.remove_group(self.root, self.group)
 
 
@@ -312,7 +319,7 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
     summary = Summary()
     if config.command is not None:
         child = stop.child = start_stopped(config.command)
-        objects = program_objects(child.program)
+        objects = command_objects(child)
         watch_pid, inherit = child.pid, True
         where = f"{child.program} and its libraries"
     elif config.pid is not None:
@@ -342,7 +349,9 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
             warnings.append(_no_match_message(objects, config.patterns, where) +
                             "; watching for programs and libraries the command maps")
         cpus = perf.online_cpus()
-        if watch_pid is None:
+        if watch_pid is not None:
+            attached.tree = _follow(watch_pid, root, warnings)
+        if watch_pid is None or attached.tree is not None:
             targets = [(-1, cpu, False) for cpu in cpus]
         elif child is not None:
             targets = [(child.pid, cpu, True) for cpu in cpus]
@@ -478,6 +487,21 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
     return exit_status
 
 
+def _follow(pid: int, root, warnings) -> ProcessTree | None:
+    """The process tree of ``pid`` followed in the kernel, or None (with a warning) where BPF
+    cannot be used: then the perf events follow ``pid`` and the children it forks from now
+    on, which the kernel's per-process filter can make lose events when a sibling exits."""
+    try:
+        return ProcessTree(pid, root)
+    except (TraceError, OSError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        warnings.append(f"cannot follow the process tree of {pid} with BPF ({reason}): "
+                        "tracing it and the children it forks from now on; children that "
+                        "exist already are not traced, and a child's events can be lost "
+                        "when a sibling exits")
+        return None
+
+
 def _exit_code(wait_status: int) -> int:
     """A child's exit status as a shell reports it (128 + N when killed by signal N)."""
     code = os.waitstatus_to_exitcode(wait_status)
@@ -485,12 +509,15 @@ def _exit_code(wait_status: int) -> int:
 
 
 def _rescan(config, attached, pid, targets, warnings) -> None:
-    """Attach the probes of objects the process mapped since (dlopen, exec, runtime-made
-    objects). Objects already looked at are skipped by identity, so a rescan is cheap."""
-    try:
-        objects = process_objects(pid)
-    except Exception:
-        return                                  # the process is gone: the loop ends it
+    """Attach the probes of objects the followed processes mapped since (dlopen, exec,
+    runtime-made objects, a child that ran another program). Objects already looked at are skipped by identity, so a rescan is cheap."""
+    pids = attached.tree.processes_now() if attached.tree is not None else [pid]
+    objects = []
+    for member in pids:
+        try:
+            objects += process_objects(member)
+        except Exception:
+            continue                            # gone meanwhile (the root: the loop ends)
     new_objects = []
     for obj in objects:
         identity = file_identity(obj.open_path)

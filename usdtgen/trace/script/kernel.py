@@ -311,12 +311,17 @@ def _load(code: _Code, operand: Operand, specs, regs: dict, dst: int, fail: str)
                   bpf.alu_imm("arsh" if spec.signed else "rsh", dst, shift))
 
 
-def build_program(site: KernelSite, specs, arch: str) -> bytes:
+def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None = None) -> bytes:
+    """The site's program; with ``member_set_fd``, hits of processes outside that set (the
+    followed process tree) are dropped first."""
     regs = bpf.PT_REGS.get(arch)
     if regs is None:
         raise NotKernel(f"no in-kernel aggregation on {arch}")
     code = _Code()
-    code.emit(bpf.mov_reg(R_CTX, 1), bpf.st64(10, ZERO, 0), bpf.st64(10, ZERO + 8, 0))
+    code.emit(bpf.mov_reg(R_CTX, 1))
+    if member_set_fd is not None:
+        code.emit(bpf.member_guard(member_set_fd))
+    code.emit(bpf.st64(10, ZERO, 0), bpf.st64(10, ZERO + 8, 0))
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
     # sends the whole hit to userspace (return 1: it is recorded), where the uprobe's own
     # fetch can fault pages in and copyinstr() reports a bad address as DTrace would.
@@ -458,7 +463,7 @@ def _bump(code: _Code, counters_fd: int, slot: int) -> None:
     code.label(skip)
 
 
-def load_site(site: KernelSite, specs, arch: str) -> int:
+def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None) -> int:
     """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
     if site.strsize > STRING_KEY_MAX:
         for clause in site.clauses:
@@ -473,7 +478,7 @@ def load_site(site: KernelSite, specs, arch: str) -> int:
             site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES,
                                                         2 if statement.function == "avg" else 1)))
     try:
-        code = build_program(site, specs, arch)
+        code = build_program(site, specs, arch, member_set_fd)
         site.program_fd = bpf.load_program(code)
     except BaseException:
         site.close()

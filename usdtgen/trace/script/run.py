@@ -150,8 +150,8 @@ class Script:
         specs = listed.args.args if listed.args is not None else ()
         arch = listed.site.machine                # platform.machine()'s names
 
-        def load() -> int:
-            program_fd = load_site(site, specs, arch)
+        def load(member_set_fd: int | None = None) -> int:
+            program_fd = load_site(site, specs, arch, member_set_fd)
             self.kernel_sites.append(site)
             return program_fd
         return load
