@@ -16,6 +16,10 @@ from usdtgen.trace.tracefs import EventDefinition
 
 MAX_EVENT_NAME = 63
 COMM_FIELD = "comm"
+# A second copy of the thread's name after the strings: the kernel fills the strings of one
+# hit in field order from one page; when they do not fit, the string that crosses the end
+# is cut and every later string field (this one included) comes back empty.
+STRINGS_END_FIELD = "strings_end"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
     fetch at all (a D script's), None for every argument.
     """
     site = listed.site
-    fetchargs: list[tuple[str, str]] = []
+    fetchargs: list[tuple[str, str]] = [(COMM_FIELD, "$comm:string")]    # first: always whole
     layouts: list[ArgLayout] = []
     resolver = symbol_offset_for(site, listed.symbols)
     for i, spec in enumerate(listed.args.args if listed.args else ()):
@@ -99,7 +103,8 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
         layouts.append(ArgLayout(arg_name, dtype, spec.size, spec.signed,
                                  _kind(dtype, spec.is_float, want_string and string_field is not None),
                                  field, string_field, problem))
-    fetchargs.append((COMM_FIELD, "$comm:string"))
+    if any(layout.string_field for layout in layouts):
+        fetchargs.append((STRINGS_END_FIELD, "$comm:string"))
     definition = EventDefinition(group, name, kernel_path, site.file_offset, site.semaphore_offset,
                                  tuple(fetchargs))
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,

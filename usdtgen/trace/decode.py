@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from usdtgen.trace.attach import COMM_FIELD, SiteEvent
+from usdtgen.trace.attach import COMM_FIELD, STRINGS_END_FIELD, SiteEvent
 from usdtgen.trace.tracefs import EventFormat
 
 _INT = {(1, True): "<b", (1, False): "<B", (2, True): "<h", (2, False): "<H",
@@ -28,6 +28,39 @@ class Event:
     site: SiteEvent
     cpu: int = 0
     strings: tuple | None = None # with keep_addresses: per argument, the string read, or None
+
+
+class CutString(str):
+    """A string the kernel cut short: the text it read, and how many bytes that is. Outputs
+    mark it; the rest of the string was not read."""
+
+    __slots__ = ("known_bytes",)
+
+    def __new__(cls, text: str, known_bytes: int):
+        value = super().__new__(cls, text)
+        value.known_bytes = known_bytes
+        return value
+
+
+def _cut_strings(raw: bytes, end_offset: int, slots, items: list, pointers: list) -> None:
+    """When the kernel ran out of room for the strings of this hit (its end marker is
+    empty), replace the string that reached the end with a CutString, and the strings after
+    it (read as empty, or as faults) with empty CutStrings. ``slots``: (item index, field
+    offset) of each string field in field order; ``items``: the strings to fix in place;
+    ``pointers``: the arguments' values, where 0 is a NULL pointer (left as it is)."""
+    if struct.unpack_from("<I", raw, end_offset)[0] >> 16:
+        return                                               # everything fitted
+    last = None
+    for index, offset in slots:
+        loc = struct.unpack_from("<I", raw, offset)[0]
+        if loc >> 16:
+            last = (index, loc)
+        elif pointers[index] != 0:
+            items[index] = CutString("", 0)
+    if last is not None:
+        index, loc = last
+        text = raw[loc & 0xFFFF:(loc & 0xFFFF) + (loc >> 16)].split(b"\0", 1)[0]
+        items[index] = CutString(text.decode("utf-8", "replace"), len(text))
 
 
 def _data_loc(raw: bytes, offset: int) -> bytes:
@@ -58,6 +91,11 @@ class Decoder:
         fields = event_format.fields
         self.comm = fields.get(COMM_FIELD)
         self._comms: dict[bytes, str] = {}
+        end = fields.get(STRINGS_END_FIELD)
+        self.strings_end = end.offset if end is not None else None
+        self.string_slots = tuple(sorted(
+            ((i, fields[arg.string_field].offset) for i, arg in enumerate(site.args)
+             if arg.string_field and arg.string_field in fields), key=lambda slot: slot[1]))
         codes, self.plan = ["<"], []
         position = 0
         for arg in site.args:
@@ -104,14 +142,18 @@ class Decoder:
                 "    if comm is None:\n"
                 "        comm = comms[name] = name.decode('utf-8', 'replace')\n"
                 % self.comm.offset) if self.comm is not None else "    comm = ''\n"
+        cut = ("    if strings_end is not None and not unpack_u32(raw, strings_end)[0] >> 16:\n"
+               "        return slow(sample, cpu)\n") if self.strings_end is not None else ""
         source = ("def decode(sample, cpu=0):\n"
-                  "    raw = sample.raw\n" + unpack + comm +
+                  "    raw = sample.raw\n" + cut + unpack + comm +
                   f"    return Event(sample.time, sample.pid, sample.tid, comm, provider, probe, "
                   f"({', '.join(values)}{',' if len(values) == 1 else ''}), site, cpu, "
                   f"({', '.join(strings)}{',' if len(strings) == 1 else ''}))\n")
         scope = {"unpack": self._numbers.unpack_from, "fetch": _fetched_string,
                  "data_loc": _data_loc, "comms": self._comms, "Event": Event,
-                 "provider": self.site.provider, "probe": self.site.probe, "site": self.site}
+                 "provider": self.site.provider, "probe": self.site.probe, "site": self.site,
+                 "strings_end": self.strings_end, "unpack_u32": struct.Struct("<I").unpack_from,
+                 "slow": self.decode}
         exec(compile(source, f"<decoder {self.site.event_name}>", "exec"), scope)
         return scope["decode"]
 
@@ -150,6 +192,9 @@ class Decoder:
                 values.append(number)
             if strings is not None:
                 strings.append(None)
+        if self.strings_end is not None:
+            _cut_strings(raw, self.strings_end, self.string_slots,
+                         strings if strings is not None else values, values)
         comm = ""
         if self.comm is not None:
             name = _data_loc(raw, self.comm.offset)

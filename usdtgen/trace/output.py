@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from usdtgen.trace.decode import Event
+from usdtgen.trace.decode import CutString, Event
 
 
 def _quote(text: str) -> str:
@@ -21,6 +21,8 @@ def format_value(value, kind: str) -> str:
     if value is None:
         return "?"
     if kind == "string":
+        if isinstance(value, CutString):
+            return f"{_quote(value)}...(cut at {value.known_bytes} bytes)"
         return "NULL" if value == 0 else _quote(value)
     if kind == "pointer":
         return f"{value:#x}"
@@ -43,11 +45,18 @@ def json_value(value, kind: str):
 
 
 def json_line(event: Event) -> str:
+    """One event as a JSON object; a string the kernel cut short keeps the text it read, and
+    ``"cut"`` maps its argument's name to the bytes of that text."""
     args = {arg.name: json_value(value, arg.kind)
             for arg, value in zip(event.site.args, event.values)}
-    return json.dumps({"type": "event", "time": event.time, "pid": event.pid, "tid": event.tid,
-                       "comm": event.comm, "provider": event.provider, "probe": event.probe,
-                       "args": args}, ensure_ascii=False)
+    record = {"type": "event", "time": event.time, "pid": event.pid, "tid": event.tid,
+              "comm": event.comm, "provider": event.provider, "probe": event.probe,
+              "args": args}
+    cut = {arg.name: value.known_bytes for arg, value in zip(event.site.args, event.values)
+           if isinstance(value, CutString)}
+    if cut:
+        record["cut"] = cut
+    return json.dumps(record, ensure_ascii=False)
 
 
 def format_values(event: Event) -> list:

@@ -1,0 +1,76 @@
+"""Strings longer than the kernel's room for one hit (one page shared by every string of the
+hit): ``usdtgen trace`` shows what it read, marks the string as cut with the bytes it has, in
+text and ``--json``, and never lets it spoil the other fields (numbers, the thread name, a
+later string is marked as cut rather than shown as an empty string).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import compile_program, ensure_tracefs, no_uprobe_events_left_after, \
+    trace_to_end, write_header
+
+LONG_D = "provider ls { probe q(const char *query, int len, const char *after); };\n"
+LONG_C = r"""
+#include <stdlib.h>
+#include <string.h>
+#include "probes.h"
+
+/* q(a string of N bytes: '<', 'x' * (N - 2), '>'; N; "tail") */
+int main(int argc, char **argv)
+{
+  int n = atoi(argv[1]);
+  char *query = malloc(n + 1);
+  memset(query, 'x', n);
+  query[0] = '<';
+  query[n - 1] = '>';
+  query[n] = 0;
+  LS_Q(query, n, "tail");
+  return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def longstr(tmp_path_factory):
+    ensure_tracefs()
+    folder = tmp_path_factory.mktemp("longstr")
+    write_header(folder, LONG_D)
+    return compile_program(folder, LONG_C, output="longstr")
+
+
+@pytest.fixture(autouse=True)
+def no_uprobe_events_left():
+    yield from no_uprobe_events_left_after()
+
+
+def expected_query(n: int) -> str:
+    return "<" + "x" * (n - 2) + ">"
+
+
+def one_event(longstr, n: int, *options) -> str:
+    result = trace_to_end(*options, "-c", f"{longstr} {n}")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("n", [100, 3000])
+def test_strings_that_fit_are_whole(longstr, n):
+    event = json.loads(one_event(longstr, n, "--json").splitlines()[0])
+    assert event["args"] == {"query": expected_query(n), "len": n, "after": "tail"}
+    assert "cut" not in event and event["comm"] == "longstr"
+
+
+@pytest.mark.parametrize("n", [4087, 5009, 9000])
+def test_long_strings_are_marked_cut_and_spoil_nothing(longstr, n):
+    event = json.loads(one_event(longstr, n, "--json").splitlines()[0])
+    args, cut = event["args"], event.get("cut", {})
+    assert event["comm"] == "longstr" and args["len"] == n
+    assert args["query"] != expected_query(n) and expected_query(n).startswith(args["query"])
+    assert cut.get("query") == len(args["query"].encode())
+    # the later string is either whole or marked as cut, never a silent ""
+    assert args["after"] == "tail" or cut.get("after") == len(args["after"].encode())
+    text = one_event(longstr, n).splitlines()[0]
+    assert f'...(cut at {cut["query"]} bytes) len={n} ' in text and " longstr ls:q " in text
