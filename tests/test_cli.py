@@ -500,6 +500,8 @@ def test_typedef_only_file_gives_a_compilable_header(tmp_path, monkeypatch):
 
 
 def test_unchanged_output_is_not_rewritten(tmp_path, monkeypatch):
+    """An unchanged output keeps its file (and content); when it is older than the provider
+    file it gets the time now, so make settles, unless --no-touch (Ninja's restat)."""
     (tmp_path / "myapp.d").write_text(MYAPP_D)
     monkeypatch.chdir(tmp_path)
     for args, out in ((["-h", "-s", "myapp.d"], "myapp.h"), (["-G", "-s", "myapp.d"], "myapp.o")):
@@ -508,10 +510,18 @@ def test_unchanged_output_is_not_rewritten(tmp_path, monkeypatch):
         old = time.time() - 3600
         os.utime(path, (old, old))
         before = path.stat()
-        result = invoke(args)
+        result = invoke(args + ["--no-touch"])
         assert result.exit_code == 0, result.stderr
         after = path.stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), out
+        result = invoke(args)
+        assert result.exit_code == 0, result.stderr
+        after = path.stat()
+        assert after.st_ino == before.st_ino, out
+        assert after.st_mtime_ns >= (tmp_path / "myapp.d").stat().st_mtime_ns, out
+        # newer than its input already: left alone
+        result = invoke(args)
+        assert path.stat().st_mtime_ns == after.st_mtime_ns, out
     # a changed provider file does rewrite it
     (tmp_path / "myapp.d").write_text(MYAPP_D.replace("probe tick();", "probe tock();"))
     before = (tmp_path / "myapp.h").stat()
@@ -519,6 +529,18 @@ def test_unchanged_output_is_not_rewritten(tmp_path, monkeypatch):
     assert (tmp_path / "myapp.h").stat().st_mtime_ns != before.st_mtime_ns
     assert "MYAPP_TOCK" in _defined_macros(tmp_path / "myapp.h")
     assert _files(tmp_path) == {"myapp.d", "myapp.h", "myapp.o"}
+
+
+def test_guard_comes_from_the_final_name(tmp_path, monkeypatch):
+    """``-o probes.h.tmp`` then a rename (PostgreSQL's and memcached's Makefiles): the guard
+    is the one ``-o probes.h`` gives, so the renamed header is the same file."""
+    (tmp_path / "myapp.d").write_text(MYAPP_D)
+    monkeypatch.chdir(tmp_path)
+    assert invoke(["-h", "-s", "myapp.d", "-o", "probes.h"]).exit_code == 0
+    assert invoke(["-h", "-s", "myapp.d", "-o", "probes.h.tmp"]).exit_code == 0
+    final, temporary = (tmp_path / "probes.h").read_text(), (tmp_path / "probes.h.tmp").read_text()
+    assert final == temporary
+    assert "#ifndef _USDTGEN_PROBES_H\n" in final
 
 
 def test_output_is_reproducible_across_directories(tmp_path):

@@ -108,9 +108,13 @@ class _DtraceCommand(click.Command):
               help="Also write the output's make-style dependencies to FILE: the provider "
                    "file and, with -C, every file the preprocessor read (for make, Ninja, "
                    "CMake's DEPFILE).")
+@click.option("--no-touch", is_flag=True,
+              help="Leave an output whose content did not change as it is, time included "
+                   "(for Ninja's restat). By default its time is set to now when it is older "
+                   "than an input, so make settles.")
 @click.argument("files", nargs=-1, type=click.Path())
 def compile_command(header, object_, script, output, use_cpp, includes, defines, undefines,
-                    keep, dtrace_options, strict, depfile, files) -> None:
+                    keep, dtrace_options, strict, depfile, no_touch, files) -> None:
     """Compile a D provider file into a header (-h) or an object (-G), as dtrace does.
 
     FILES: the provider file when -s is not given; with -G, the program's object
@@ -131,7 +135,8 @@ def compile_command(header, object_, script, output, use_cpp, includes, defines,
     if header and objects:
         raise click.UsageError(f"-h takes no object files ({objects[0]})")
     options = CompileOptions(script, "header" if header else "object", output, use_cpp,
-                             includes, defines, undefines, strict, objects, depfile)
+                             includes, defines, undefines, strict, objects, depfile,
+                             touch_unchanged=not no_touch)
     try:
         result = compile_provider(options)
     except ProviderError as e:

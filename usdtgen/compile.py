@@ -33,6 +33,7 @@ class CompileOptions:
     strict: bool = False
     object_files: tuple[str, ...] = ()
     depfile: str | None = None      # also write "output: provider included-files..." here
+    touch_unchanged: bool = True    # an unchanged output older than an input gets the time now
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,19 @@ def default_output(provider_path: str, mode: str) -> str:
     if stem.endswith(".d"):
         stem = stem[:-2]
     return stem + (".h" if mode == "header" else ".o")
+
+
+def touch_if_older(path: str, inputs: list[str]) -> None:
+    """Give ``path`` the time now when an input is newer: make compares times, so an output
+    left untouched because its content did not change would be remade on every run."""
+    try:
+        output_time = os.stat(path).st_mtime_ns
+        newest = max((os.stat(name).st_mtime_ns for name in inputs if os.path.exists(name)),
+                     default=0)
+        if newest >= output_time:
+            os.utime(path)
+    except OSError:
+        pass
 
 
 def write_if_changed(path: str, content: bytes) -> bool:
@@ -164,6 +178,8 @@ def compile_provider(options: CompileOptions) -> CompileResult:
     if options.depfile:
         dependencies = provider_dependencies(options, text)
     written = write_if_changed(output, content)
+    if not written and options.touch_unchanged:
+        touch_if_older(output, [options.provider_path, *dependencies])
     if options.depfile:
         write_if_changed(options.depfile, depfile_text(output, dependencies).encode())
     return CompileResult(output, written, tuple(diagnostics), tuple(notes), tuple(dependencies))

@@ -267,6 +267,9 @@ def test_sys_sdt_program_with_types_file(tmp_path):
     (["my*:t?ck"], {"myapp:tick"}),
     (["myapp:*start"], {"myapp:request__start"}),
     (["*"], {"myapp:request__start", "myapp:request__done", "myapp:tick"}),
+    # D's spelling of the names, as D scripts write them
+    (["myapp:request-start"], {"myapp:request__start"}),
+    (["request-*"], {"myapp:request__start", "myapp:request__done"}),
 ])
 def test_filters(tmp_path, filters, expected):
     exe = build_ours(tmp_path)

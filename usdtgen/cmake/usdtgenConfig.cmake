@@ -124,6 +124,12 @@ function(usdtgen_add_provider target provider)
     endif()
   endif()
 
+  # Ninja sees that an unchanged header kept its time (restat) and recompiles nothing; make
+  # needs the header newer than its inputs to settle (dependents are then rebuilt once)
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    list(APPEND _flags --no-touch)
+  endif()
+
   file(RELATIVE_PATH _shown "${CMAKE_BINARY_DIR}" "${_output}")
   add_custom_command(
     OUTPUT "${_output}"

@@ -206,7 +206,10 @@ def _strict_param(arg) -> str | None:
 
 
 def _guard_name(output_name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9]", "_", output_name).upper()
+    """The include guard from the header's final name: a build that writes ``probes.h.tmp``
+    and renames it (PostgreSQL's, memcached's) gets the guard of ``probes.h``."""
+    final = re.match(r"(.*\.(?:h|hh|hpp|hxx|H))(?:[.~].*)?$", output_name)
+    stem = re.sub(r"[^A-Za-z0-9]", "_", final.group(1) if final else output_name).upper()
     return f"_USDTGEN_{stem}"
 
 

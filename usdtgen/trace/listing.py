@@ -37,14 +37,17 @@ class Listing:
 
 
 def matches(site: ProbeSite, patterns: list[str]) -> bool:
-    """``provider:name`` globs, or ``name`` alone; no pattern matches everything."""
+    """``provider:name`` globs, or ``name`` alone; no pattern matches everything. A name
+    matches in the note's spelling (``query__start``) and in D's (``query-start``)."""
     if not patterns:
         return True
     for pattern in patterns:
         provider, sep, name = pattern.rpartition(":")
         if not sep:
             provider = "*"
-        if fnmatch.fnmatchcase(site.provider, provider) and fnmatch.fnmatchcase(site.name, name):
+        if fnmatch.fnmatchcase(site.provider, provider) and (
+                fnmatch.fnmatchcase(site.name, name) or
+                fnmatch.fnmatchcase(site.name.replace("__", "-"), name)):
             return True
     return False
 

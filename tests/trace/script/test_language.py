@@ -96,6 +96,7 @@ CASES = [
      "1 1 1 0 1\n"),
     ("string-var-compare", r's = "hello"; printf("%s\n", s == "hello" ? "eq" : "ne");', "eq\n"),
     ("strlen", r'printf("%d %d\n", strlen("hello"), strlen(""));', "5 0\n"),
+    ("strlen-counts-bytes", r'printf("%d\n", strlen("héllo→"));', "9\n"),
     ("strjoin", r'printf("%s\n", strjoin("foo", strjoin("-", "bar")));', "foo-bar\n"),
     ("substr", r'printf("[%s][%s][%s][%s]\n", substr("hello world", 6), substr("hello", 1, 3), '
                r'substr("hello", -3), substr("hello", -3, 2));',

@@ -1268,8 +1268,8 @@ def _string_function(name: str, fns):
     c = fns[2] if len(fns) > 2 else None
     if name == "stringof":
         return (lambda f: _as_string(a(f))), STRING
-    if name == "strlen":
-        return (lambda f: len(a(f))), Ty("int", 8, False)
+    if name == "strlen":                 # bytes, as DTrace counts (UTF-8 text: several)
+        return (lambda f: len(a(f).encode("utf-8", "surrogatepass"))), Ty("int", 8, False)
     if name == "strjoin":
         return (lambda f: a(f) + b(f)), STRING
     if name == "substr":
