@@ -236,6 +236,22 @@ def test_pid_follows_preforked_and_new_children(fsrv, tmp_path):
     assert_in_time_order(events)
 
 
+def test_without_bpf_pid_warns_and_follows_new_children(fsrv):
+    """Where BPF cannot be used (forced here), -p says what it cannot follow and still
+    traces the children forked after it attached."""
+    with Processes() as procs:
+        server = procs.start([fsrv, 0, 3, 50], stdout=subprocess.PIPE, text=True)
+        pid = int(Lines(server.stdout).first("ready")[1])
+        tracer = procs.trace("-p", pid, "--json", env={**os.environ, "USDTGEN_NO_BPF": "1"})
+        out, err = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, err
+    warning = [line for line in err.splitlines() if "process tree" in line]
+    assert len(warning) == 1 and "USDTGEN_NO_BPF" in warning[0], err
+    events, summary = records(out)
+    assert events and {e["args"]["child"] for e in events} <= {0, 1, 2}
+    assert pid not in {e["pid"] for e in events}        # the parent fires no probe
+
+
 def test_path_trace_sees_every_child(fsrv):
     children, per_child = 12, 150
     with Processes() as procs:

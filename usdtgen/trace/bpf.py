@@ -295,7 +295,10 @@ def fork_follower_program(set_fd: int, child_pid_offset: int) -> bytes:
 
 
 def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TYPE_KPROBE) -> int:
-    """Load a program (KPROBE unless told); raises TraceError with the verifier's last lines."""
+    """Load a program (KPROBE unless told); raises TraceError with the verifier's last lines,
+    or when USDTGEN_NO_BPF is set (to use, or test, the paths that do without BPF)."""
+    if os.environ.get("USDTGEN_NO_BPF"):
+        raise TraceError("BPF is turned off by USDTGEN_NO_BPF")
     log = ctypes.create_string_buffer(1 << 16)
     license_text = ctypes.create_string_buffer(b"GPL")
     program = ctypes.create_string_buffer(code, len(code))
