@@ -231,11 +231,11 @@ class Processes:
         return self.start([USDTGEN, "trace", *args], tracer=True, **kwargs)
 
 
-def trace_to_end(*args, timeout: float = 40, cwd=None) -> subprocess.CompletedProcess:
+def trace_to_end(*args, timeout: float = 40, cwd=None, env=None) -> subprocess.CompletedProcess:
     """Run ``usdtgen trace ARGS`` to its end: it never prints a traceback, and none of its
     uprobe events is left once it has ended."""
     with Processes() as procs:
-        proc = procs.trace(*args, cwd=cwd)
+        proc = procs.trace(*args, cwd=cwd, env=env)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

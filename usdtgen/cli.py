@@ -282,10 +282,14 @@ def _size_in_pages(text: str) -> int:
 @click.option("--buffer-size", metavar="SIZE",
               help="Ring buffer per CPU (K, M, G suffixes); default: 128M shared by the "
                    "CPUs, at most 32M and at least 2M each.")
+@click.option("--strsize", type=click.IntRange(2, 65536), default=1024, show_default=True,
+              metavar="BYTES",
+              help="Longest string read, its NUL included; longer ones are shown cut. "
+                   "(D scripts: #pragma D option strsize.)")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
                   script_text, script_file, allow_unmatched, userspace_only, buffer_size,
-                  args) -> None:
+                  strsize, args) -> None:
     """Trace USDT probes with kernel uprobes and print each hit with its arguments,
     or run a D script over them (-e, -s).
 
@@ -327,7 +331,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     from usdtgen.trace.session import default_buffer_pages
     pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
     config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
-                         string_args, duration, pages)
+                         string_args, duration, pages, string_size=strsize)
     stream = open(output, "w") if output else sys.stdout
     start = [None]
 

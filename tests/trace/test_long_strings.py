@@ -1,11 +1,15 @@
-"""Strings longer than the kernel's room for one hit (one page shared by every string of the
-hit): ``usdtgen trace`` shows what it read, marks the string as cut with the bytes it has, in
-text and ``--json``, and never lets it spoil the other fields (numbers, the thread name, a
-later string is marked as cut rather than shown as an empty string).
+"""Strings longer than what is read of them: ``usdtgen trace`` shows the text it read, marks
+the string as cut with the bytes it has, in text and ``--json``, and never lets it spoil the
+other fields (numbers, the thread name, a later string).
+
+With BPF (the default) a string is read up to ``--strsize`` bytes, its NUL included (1024
+unless told). Without it (``USDTGEN_NO_BPF=1``), the kernel's fetch-args read all the strings
+of a hit into one page: a later string is then marked as cut rather than shown as "".
 """
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -50,27 +54,39 @@ def expected_query(n: int) -> str:
     return "<" + "x" * (n - 2) + ">"
 
 
-def one_event(longstr, n: int, *options) -> str:
-    result = trace_to_end(*options, "-c", f"{longstr} {n}")
+def one_event(longstr, n: int, *options, env=None) -> str:
+    result = trace_to_end(*options, "-c", f"{longstr} {n}", env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-@pytest.mark.parametrize("n", [100, 3000])
-def test_strings_that_fit_are_whole(longstr, n):
-    event = json.loads(one_event(longstr, n, "--json").splitlines()[0])
+@pytest.mark.parametrize("n, options", [(100, ()), (1023, ()), (5009, ("--strsize", "8192"))])
+def test_strings_that_fit_are_whole(longstr, n, options):
+    event = json.loads(one_event(longstr, n, "--json", *options).splitlines()[0])
     assert event["args"] == {"query": expected_query(n), "len": n, "after": "tail"}
     assert "cut" not in event and event["comm"] == "longstr"
 
 
+@pytest.mark.parametrize("n, strsize", [(1024, 1024), (5009, 1024), (9000, 4096), (40, 16)])
+def test_strings_longer_than_strsize_are_cut_and_marked(longstr, n, strsize):
+    event = json.loads(one_event(longstr, n, "--json", "--strsize", str(strsize))
+                       .splitlines()[0])
+    assert event["args"] == {"query": expected_query(n)[:strsize - 1], "len": n,
+                             "after": "tail"}
+    assert event["cut"] == {"query": strsize - 1} and event["comm"] == "longstr"
+    text = one_event(longstr, n, "--strsize", str(strsize)).splitlines()[0]
+    assert f'...(cut at {strsize - 1} bytes) len={n} after="tail"' in text
+
+
 @pytest.mark.parametrize("n", [4087, 5009, 9000])
-def test_long_strings_are_marked_cut_and_spoil_nothing(longstr, n):
-    event = json.loads(one_event(longstr, n, "--json").splitlines()[0])
+def test_without_bpf_long_strings_are_marked_cut_and_spoil_nothing(longstr, n):
+    env = {**os.environ, "USDTGEN_NO_BPF": "1"}
+    event = json.loads(one_event(longstr, n, "--json", env=env).splitlines()[0])
     args, cut = event["args"], event.get("cut", {})
     assert event["comm"] == "longstr" and args["len"] == n
     assert args["query"] != expected_query(n) and expected_query(n).startswith(args["query"])
     assert cut.get("query") == len(args["query"].encode())
     # the later string is either whole or marked as cut, never a silent ""
     assert args["after"] == "tail" or cut.get("after") == len(args["after"].encode())
-    text = one_event(longstr, n).splitlines()[0]
+    text = one_event(longstr, n, env=env).splitlines()[0]
     assert f'...(cut at {cut["query"]} bytes) len={n} ' in text and " longstr ls:q " in text

@@ -65,10 +65,35 @@ def event_name(provider: str, probe: str, index: int) -> str:
     return stem[:MAX_EVENT_NAME - len(suffix)] + suffix
 
 
+@dataclass(frozen=True, slots=True)
+class _ArgPlan:
+    index: int
+    spec: object              # the ArgSpec
+    name: str
+    dtype: str | None
+    want_string: bool
+    used: bool                # fetched at all (a D script fetches only what it reads)
+
+
+def _arg_plans(listed: ListedSite, string_args: frozenset[int],
+               fetch: frozenset[int] | None) -> list[_ArgPlan]:
+    plans = []
+    for i, spec in enumerate(listed.args.args if listed.args else ()):
+        declared = listed.arg_names[i] if listed.arg_names else None
+        name = declared[0] if declared and declared[0] else f"arg{i}"
+        dtype = declared[1] if declared else None
+        # a -f '%s' asks for a string at this position: only pointer-sized values can be one
+        want_string = is_string_type(dtype) or (i in string_args and spec.size == 8
+                                                and not spec.is_float)
+        plans.append(_ArgPlan(i, spec, name, dtype, want_string, fetch is None or i in fetch))
+    return plans
+
+
 def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
               string_args: frozenset[int] = frozenset(),
               fetch: frozenset[int] | None = None) -> tuple[EventDefinition, SiteEvent]:
-    """The event definition of one site and the layout of its records.
+    """The event definition of one site and the layout of its records, read by the
+    kernel's fetch-args.
 
     ``string_args``: argument indexes to read as strings even without a type saying so
     (e.g. the ``%s`` conversions of a ``-f`` format). ``fetch``: the argument indexes to
@@ -78,30 +103,26 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
     fetchargs: list[tuple[str, str]] = [(COMM_FIELD, "$comm:string")]    # first: always whole
     layouts: list[ArgLayout] = []
     resolver = symbol_offset_for(site, listed.symbols)
-    for i, spec in enumerate(listed.args.args if listed.args else ()):
-        declared = listed.arg_names[i] if listed.arg_names else None
-        arg_name = (declared[0] if declared and declared[0] else f"arg{i}")
-        dtype = declared[1] if declared else None
-        # a -f '%s' asks for a string at this position: only pointer-sized values can be one
-        want_string = is_string_type(dtype) or (i in string_args and spec.size == 8
-                                                and not spec.is_float)
+    for plan in _arg_plans(listed, string_args, fetch):
+        i, spec = plan.index, plan.spec
         fetched = listed.fetchargs[i] if i < len(listed.fetchargs) else Unfetchable("not parsed")
         field = string_field = problem = None
-        if fetch is not None and i not in fetch:
+        if not plan.used:
             pass                                  # not used: not fetched, no problem either
         elif isinstance(fetched, Unfetchable):
             problem = str(fetched)
         else:
             field = f"arg{i}"
             fetchargs.append((field, fetched))
-            if want_string:
+            if plan.want_string:
                 try:
                     fetchargs.append((f"arg{i}_str", to_string_fetcharg(spec, resolver)))
                     string_field = f"arg{i}_str"
                 except Unfetchable as e:
                     problem = f"cannot read it as a string: {e}"
-        layouts.append(ArgLayout(arg_name, dtype, spec.size, spec.signed,
-                                 _kind(dtype, spec.is_float, want_string and string_field is not None),
+        layouts.append(ArgLayout(plan.name, plan.dtype, spec.size, spec.signed,
+                                 _kind(plan.dtype, spec.is_float,
+                                       plan.want_string and string_field is not None),
                                  field, string_field, problem))
     if any(layout.string_field for layout in layouts):
         fetchargs.append((STRINGS_END_FIELD, "$comm:string"))
@@ -109,3 +130,37 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
                                  tuple(fetchargs))
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
                                  tuple(layouts))
+
+
+def plan_record_site(listed: ListedSite, group: str, name: str, kernel_path: str,
+                     site_index: int, strsize: int, string_args: frozenset[int] = frozenset(),
+                     fetch: frozenset[int] | None = None):
+    """The event of one site whose hits a BPF program records (the event fetches nothing),
+    the layout of its records and what the program needs: (EventDefinition, SiteEvent,
+    RecordLayout, argument specs). Arguments the program cannot read get a problem."""
+    from usdtgen.trace.bpfgen import RecordLayout
+    site = listed.site
+    plans = _arg_plans(listed, string_args, fetch)
+    specs = [plan.spec for plan in plans]
+    layout = RecordLayout(site_index, len(plans),
+                          tuple(p.index for p in plans if p.used and p.want_string), strsize)
+    layouts = tuple(ArgLayout(p.name, p.dtype, p.spec.size, p.spec.signed,
+                              _kind(p.dtype, p.spec.is_float, p.want_string),
+                              f"arg{p.index}" if p.used else None,
+                              "string" if p.used and p.want_string else None)
+                    for p in plans)
+    definition = EventDefinition(group, name, kernel_path, site.file_offset,
+                                 site.semaphore_offset, ())
+    return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
+                                 layouts), layout, specs
+
+
+def site_relative_for(listed: ListedSite):
+    """symbol -> its address minus the site's (None when unknown), for BPF programs: the pc
+    at the hit is the site's run-time address."""
+    symbols = listed.symbols or {}
+
+    def distance(name: str) -> int | None:
+        address = symbols.get(name)
+        return None if address is None else address - listed.site.address
+    return distance

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import mmap
 import os
 import platform
 import struct
@@ -20,14 +21,17 @@ _SYSCALL_BPF = {"x86_64": 321, "aarch64": 280}
 
 MAP_CREATE, MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_DELETE_ELEM, MAP_GET_NEXT_KEY, PROG_LOAD = \
     0, 1, 2, 3, 4, 5
-MAP_TYPE_HASH, MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY = 1, 5, 6
+MAP_TYPE_HASH, MAP_TYPE_PERCPU_HASH, MAP_TYPE_PERCPU_ARRAY, MAP_TYPE_RINGBUF = 1, 5, 6, 27
 PROG_TYPE_KPROBE, PROG_TYPE_TRACEPOINT = 2, 5
 PERF_EVENT_IOC_SET_BPF = 0x40042408
 
 # helpers
 MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER, PROBE_READ_USER_STR = \
     1, 2, 14, 112, 114
+KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_COMM = 5, 8, 16
+RINGBUF_RESERVE, RINGBUF_SUBMIT, COPY_FROM_USER = 131, 132, 148
 NOEXIST = 1
+F_SLEEPABLE = 1 << 4           # prog_flags: may sleep (fault user pages in); uprobes only
 
 # pt_regs offsets of the registers USDT notes name, by the kernel's short names
 PT_REGS = {
@@ -100,6 +104,15 @@ def alu_imm(op: str, dst: int, imm: int) -> bytes:
 def alu_reg(op: str, dst: int, src: int) -> bytes:
     code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F}[op]
     return insn(code, dst, src)
+
+
+def atomic_add64(dst: int, off: int, src: int) -> bytes:
+    """*(u64 *)(dst + off) += src, atomically (a counter other runs may bump meanwhile)."""
+    return insn(0xDB, dst, src, off, 0)
+
+
+def or_imm(dst: int, imm: int) -> bytes:
+    return insn(0x47, dst, 0, 0, imm)
 
 
 def neg(dst: int) -> bytes:
@@ -294,7 +307,59 @@ def fork_follower_program(set_fd: int, child_pid_offset: int) -> bytes:
         mov_imm(0, 0), exit_()))
 
 
-def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TYPE_KPROBE) -> int:
+class RingBuffer:
+    """A BPF_MAP_TYPE_RINGBUF: one buffer every CPU's programs reserve records in, read here
+    in the order they were reserved. ``size``: bytes, a power of two pages."""
+
+    PAGE = mmap.PAGESIZE
+
+    def __init__(self, size: int):
+        self.size = size
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_RINGBUF, 0, 0, size, 0))
+        try:
+            self.consumer = mmap.mmap(self.fd, self.PAGE, mmap.MAP_SHARED,
+                                      mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
+            # the data pages are mapped twice in a row, so a record that wraps reads whole
+            self.producer = mmap.mmap(self.fd, self.PAGE + 2 * size, mmap.MAP_SHARED,
+                                      mmap.PROT_READ, offset=self.PAGE)
+        except OSError:
+            os.close(self.fd)
+            raise
+        self.view = memoryview(self.producer)
+
+    def read(self) -> list[bytes]:
+        """The bodies of the records submitted since the last call, in order; stops at a
+        record still being written (the next call goes on from there)."""
+        consumer_pos = struct.unpack_from("<Q", self.consumer, 0)[0]
+        producer_pos = struct.unpack_from("<Q", self.producer, 0)[0]
+        mask, base, view = self.size - 1, self.PAGE, self.view
+        position = consumer_pos
+        records = []
+        while position < producer_pos:
+            start = base + (position & mask)
+            header = struct.unpack_from("<I", view, start)[0]
+            if header & 0x80000000:                     # busy: not submitted yet
+                break
+            length = header & 0x3FFFFFFF
+            if not header & 0x40000000:                 # not discarded
+                records.append(bytes(view[start + 8:start + 8 + length]))
+            position += (length + 8 + 7) & ~7
+        if position != consumer_pos:
+            struct.pack_into("<Q", self.consumer, 0, position)
+        return records
+
+    def close(self) -> None:
+        if self.fd < 0:
+            return
+        self.view.release()
+        self.producer.close()
+        self.consumer.close()
+        os.close(self.fd)
+        self.fd = -1
+
+
+def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TYPE_KPROBE,
+                 sleepable: bool = False) -> int:
     """Load a program (KPROBE unless told); raises TraceError with the verifier's last lines,
     or when USDTGEN_NO_BPF is set (to use, or test, the paths that do without BPF)."""
     if os.environ.get("USDTGEN_NO_BPF"):
@@ -304,7 +369,8 @@ def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TY
     program = ctypes.create_string_buffer(code, len(code))
     attr = struct.pack("<IIQQIIQII16s", program_type, len(code) // 8,
                        ctypes.addressof(program), ctypes.addressof(license_text), 1, len(log),
-                       ctypes.addressof(log), 0, 0, name.encode()[:15])
+                       ctypes.addressof(log), 0, F_SLEEPABLE if sleepable else 0,
+                       name.encode()[:15])
     try:
         return _bpf(PROG_LOAD, attr)
     except OSError as e:

@@ -204,3 +204,71 @@ class Decoder:
         return Event(sample.time, sample.pid, sample.tid, comm, self.site.provider,
                      self.site.probe, tuple(values), self.site, cpu,
                      tuple(strings) if strings is not None else None)
+
+
+class RecordDecoder:
+    """Decodes the ring-buffer records a site's BPF program writes (usdtgen.trace.bpfgen)
+    into the same Events as ``Decoder``: values already sized and signed by the program,
+    strings with their length, a string as long as the slot marked as cut."""
+
+    def __init__(self, site: SiteEvent, layout, keep_addresses: bool = False):
+        from usdtgen.trace.bpfgen import HEADER, VALUES_AT
+        self.site = site
+        self.layout = layout
+        self.keep_addresses = keep_addresses
+        self._header = HEADER.unpack_from
+        self._values = struct.Struct(f"<{layout.nargs}Q").unpack_from
+        self._values_at = VALUES_AT
+        self._strings = {index: layout.string_at(position)
+                         for position, index in enumerate(layout.strings)}
+        self._comms: dict[bytes, str] = {}
+        # (index, layout, fetched, signed): the program sign-extended signed values to 64 bits
+        self._plan = [(i, arg, arg.field is not None, arg.signed and arg.kind != "float")
+                      for i, arg in enumerate(site.args)]
+
+    def decode(self, raw: bytes, cpu: int = 0) -> Event:
+        _, unread, time, pid, tid, record_cpu, comm_bytes = self._header(raw, 0)
+        numbers = self._values(raw, self._values_at)
+        values, strings = [], ([] if self.keep_addresses else None)
+        for i, arg, fetched, signed in self._plan:
+            number = numbers[i]
+            if not fetched or unread >> i & 1:
+                values.append(0 if strings is not None else None)
+                if strings is not None:
+                    strings.append(None)
+                continue
+            if signed and number >> 63:
+                number -= 1 << 64
+            if arg.kind == "float":
+                number = struct.unpack("<d" if arg.size == 8 else "<f",
+                                       number.to_bytes(8, "little")[:arg.size])[0] \
+                    if arg.size in (4, 8) else None
+            text = None
+            at = self._strings.get(i)
+            if at is not None and numbers[i] != 0:
+                text = self._string(raw, at)
+            if strings is not None:
+                values.append(number)
+                strings.append(text)
+            elif at is not None:
+                values.append(0 if numbers[i] == 0 else (text if text is not None else None))
+            else:
+                values.append(number)
+        comm = self._comms.get(comm_bytes)
+        if comm is None:
+            comm = self._comms[comm_bytes] = comm_bytes.split(b"\0", 1)[0].decode("utf-8",
+                                                                                 "replace")
+        return Event(time, pid, tid, comm, self.site.provider, self.site.probe, tuple(values),
+                     self.site, record_cpu, tuple(strings) if strings is not None else None)
+
+    def _string(self, raw: bytes, at: int):
+        """The text of a string slot, a CutString when it filled the slot, None when the
+        read failed."""
+        length = struct.unpack_from("<i", raw, at)[0]
+        if length <= 0:
+            return None
+        strsize = self.layout.strsize
+        if length > strsize:                         # it filled the byte past the size: cut
+            text = raw[at + 8:at + 8 + strsize - 1]
+            return CutString(text.decode("utf-8", "replace"), len(text))
+        return raw[at + 8:at + 8 + length].split(b"\0", 1)[0].decode("utf-8", "replace")

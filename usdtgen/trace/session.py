@@ -8,6 +8,7 @@ normal end, a signal, an error, the target exiting.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import os
 import resource
@@ -18,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 
 from usdtgen.errors import TraceError
-from usdtgen.trace import bpf, perf, tracefs
-from usdtgen.trace.attach import event_name, plan_site
-from usdtgen.trace.decode import Decoder
+from usdtgen.trace import bpf, bpfgen, perf, tracefs
+from usdtgen.trace.attach import event_name, plan_record_site, plan_site, site_relative_for
+from usdtgen.trace.decode import Decoder, RecordDecoder
 from usdtgen.trace.listing import collect
 from usdtgen.trace.output import Summary
 from usdtgen.trace.process import StoppedChild, command_objects, process_alive, start_stopped, \
@@ -29,6 +30,7 @@ from usdtgen.trace.targets import process_objects, resolve_program
 from usdtgen.trace.tree import ProcessTree
 
 RESCAN_SECONDS = 0.2          # how often a traced process's memory map is checked for new objects
+MAX_RECORD_SITES = 16384      # probe sites one trace records with BPF
 
 
 def default_buffer_pages() -> int:
@@ -59,6 +61,7 @@ class TraceConfig:
     site_kernel: object = None                # (ListedSite) -> None, or a loader of a BPF
                                               # program that aggregates its hits in the kernel
     poll_seconds: float = 0.1                 # how long the reader sleeps at most
+    string_size: int = 1024                   # bytes of a string read by BPF, its NUL included
 
 
 class TraceHooks:
@@ -105,6 +108,14 @@ class _Attached:
         self.count_fds: dict[int, list[int]] = {}       # tracefs event id -> counting events
         self.rings: dict[int, perf.RingBuffer] = {}     # cpu -> ring
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
+        # the BPF data path: one ring buffer of records, per-site hit and loss counters
+        self.records: bpf.RingBuffer | None = None
+        self.counters: bpf.PerCpuCounter | None = None
+        self.record_decoders: dict[int, RecordDecoder] = {}    # site index -> decoder
+        self.record_received: dict[int, int] = {}              # site index -> records read
+        self.record_fds: list[int] = []
+        self.record_programs: list[int] = []
+        self.to_arm: list[tuple[int, int]] = []     # (event id, program fd) defined, not open
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
 
@@ -118,6 +129,12 @@ class _Attached:
         added = []
         if not listed_sites:
             return 0
+        records_before = len(self.record_decoders)
+        self._add_sites(listed_sites, config, targets, warnings, stop, added)
+        self.arm_records()
+        return len(added) + len(self.record_decoders) - records_before
+
+    def _add_sites(self, listed_sites, config, targets, warnings, stop, added) -> None:
         for listed in listed_sites:
             if stop():
                 break
@@ -129,6 +146,16 @@ class _Attached:
             self.event_count += 1
             fetch, site_strings = (None, config.string_args) if config.site_fetch is None \
                 else config.site_fetch(listed)
+            loader = config.site_kernel(listed) if config.site_kernel is not None else None
+            if self.records is not None:
+                try:
+                    self.add_record_site(listed, name, config, fetch, site_strings, warnings,
+                                         loader)
+                    continue
+                except (bpfgen.NotKernel, TraceError, OSError) as e:
+                    warnings.append(f"{listed.site.provider}:{listed.site.name} at "
+                                    f"{listed.site.path}:{listed.site.address:#x}: read by "
+                                    f"the kernel's fetch-args instead of BPF ({e})")
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
             for arg in site_event.args:
@@ -140,10 +167,11 @@ class _Attached:
             event_format = tracefs.read_format(self.root, self.group, name)
             self.decoders[event_format.event_id] = Decoder(site_event, event_format,
                                                            config.keep_addresses)
-            added.append((event_format.event_id, listed))
-        for _, cpu, _ in targets:
-            self.ring(cpu)
-        for event_id, listed in added:
+            added.append((event_format.event_id, listed, loader))
+        if added:
+            for _, cpu, _ in targets:
+                self.ring(cpu)
+        for event_id, listed, loader in added:
             # Count first: the kernel raises the semaphore at the first event it gets, and a
             # hit on a CPU whose sampling event is not open yet must still be counted.
             first_fd = None
@@ -160,17 +188,111 @@ class _Attached:
                 perf.set_output(fd, self.ring(cpu).fd)
                 first_fd = first_fd if first_fd is not None else fd
             if first_fd is not None:
-                self.attach_program(listed, config.site_kernel, first_fd, warnings)
-        return len(added)
+                self.attach_program(listed, loader, first_fd, warnings)
 
-    def attach_program(self, listed, site_kernel, fd: int, warnings) -> None:
+    def arm_records(self) -> None:
+        """Open one perf event on each recorded site defined since the last call and attach
+        its program: the probes go live together, once every event is defined."""
+        cpu = perf.online_cpus()[0]
+        while self.to_arm:
+            event_id, program_fd = self.to_arm.pop(0)
+            fd = perf.open_tracepoint(event_id, -1, cpu, sampling=False)
+            self.fds.append(fd)
+            self.record_fds.append(fd)
+            bpf.attach(fd, program_fd)
+
+    def start_records(self, config: TraceConfig) -> str | None:
+        """Set up the BPF data path (a ring buffer sized like the perf buffers together, and
+        the counters); returns why it cannot be used, or None."""
+        try:
+            if os.environ.get("USDTGEN_NO_BPF"):
+                raise TraceError("BPF is turned off by USDTGEN_NO_BPF")
+            size = 1 << max(20, (config.buffer_pages * perf.PAGE_SIZE *
+                                 len(perf.online_cpus()) - 1).bit_length())
+            self.records = bpf.RingBuffer(min(size, 1 << 30))
+            self.counters = bpf.PerCpuCounter(2 * MAX_RECORD_SITES)
+        except (TraceError, OSError) as e:
+            if self.records is not None:
+                self.records.close()
+                self.records = None
+            return e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        return None
+
+    def add_record_site(self, listed, name: str, config: TraceConfig, fetch, site_strings,
+                        warnings, loader=None) -> None:
+        """A site whose hits a BPF program reads and records in the ring buffer: the program
+        first (a refusal leaves nothing behind), then an event that fetches nothing, one perf
+        event on it (the program runs on every CPU), the program attached. With ``loader``
+        (a D script that aggregates this site in the kernel) the program is the script's,
+        which records only the hits it cannot aggregate."""
+        index = len(self.record_decoders)
+        if index >= MAX_RECORD_SITES:
+            raise TraceError(f"more than {MAX_RECORD_SITES} probe sites")
+        definition, site_event, layout, specs = plan_record_site(
+            listed, self.group, name, listed.open_path, index, config.string_size,
+            site_strings, fetch)
+        member_fd = self.tree.members.fd if self.tree is not None else None
+        site_relative = site_relative_for(listed)
+        sleepable = bool(layout.strings)
+        code, problems = bpfgen.record_program(
+            layout, specs, listed.site.machine, self.records.fd, self.counters.fd, member_fd,
+            site_relative, fault_in=sleepable)
+        program_fd = None
+        if loader is not None:
+            def emit_record(code):
+                bpfgen.emit_record(code, layout, specs, listed.site.machine, self.records.fd,
+                                   self.counters.fd, site_relative, fault_in=sleepable)
+            try:
+                program_fd = loader(member_fd, site_relative, emit_record, sleepable)
+            except Exception as e:                              # the verifier, a limit
+                warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
+                                f"userspace instead of the kernel: {e}")
+        if program_fd is None:
+            program_fd = bpf.load_program(code, "usdtgen_site", sleepable=sleepable)
+            self.record_programs.append(program_fd)
+        tracefs.add_event(self.root, definition)
+        event_format = tracefs.read_format(self.root, self.group, name)
+        self.to_arm.append((event_format.event_id, program_fd))
+        args = list(site_event.args)
+        for i, problem in enumerate(problems):
+            if problem is not None and args[i].field is not None:
+                args[i] = dataclasses.replace(args[i], field=None, string_field=None,
+                                              problem=problem)
+                warnings.append(f"{listed.site.provider}:{listed.site.name} at "
+                                f"{listed.site.path}:{listed.site.address:#x}: "
+                                f"{args[i].name} cannot be read ({problem}); shown as ?")
+        self.record_decoders[index] = RecordDecoder(
+            dataclasses.replace(site_event, args=tuple(args)), layout, config.keep_addresses)
+        self.record_received[index] = 0
+
+    def stop_records(self) -> None:
+        """Detach the BPF programs of the recorded sites (closing their events: disabling
+        does not stop a program); what they wrote stays in the ring buffer to be read."""
+        for fd in self.record_fds:
+            try:
+                self.fds.remove(fd)
+            except ValueError:
+                pass
+            os.close(fd)
+        self.record_fds.clear()
+
+    def record_counts(self) -> tuple[int, int]:
+        """(hits, lost) of the recorded sites, from the programs' counters."""
+        if self.counters is None:
+            return 0, 0
+        hits = lost = 0
+        for index in self.record_decoders:
+            hits += self.counters.value(2 * index)
+            lost += self.counters.value(2 * index + 1)
+        return hits, lost
+
+    def attach_program(self, listed, loader, fd: int, warnings) -> None:
         """Give the site's hits to a BPF program: the script's, when it aggregates this site
         in the kernel (a hit it aggregates is not recorded, nor counted; a hit it passes on,
         a string it cannot read yet, is recorded as usual), else the process tree's filter.
         A hit of a process outside the followed tree is dropped by either, uncounted. One
         program per event: the kernel runs it for every perf event on it."""
         member_fd = self.tree.members.fd if self.tree is not None else None
-        loader = site_kernel(listed) if site_kernel is not None else None
         if loader is not None:
             try:
                 bpf.attach(fd, loader(member_fd))
@@ -219,8 +341,13 @@ class _Attached:
         self.fd_events.clear()
         self.count_fds.clear()
         self.rings.clear()
-        if self.tree is not None:
-            self.tree.close()
+        self.record_fds.clear()
+        for fd in self.record_programs:
+            os.close(fd)
+        self.record_programs.clear()
+        for resource_ in (self.records, self.counters, self.tree):
+            if resource_ is not None:
+                resource_.close()
         return tracefs.remove_group(self.root, self.group)
 
 
@@ -353,6 +480,12 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
             attached.tree = _follow(watch_pid, root, warnings)
         if watch_pid is None or attached.tree is not None:
             targets = [(-1, cpu, False) for cpu in cpus]
+            if watch_pid is not None or objects:
+                reason = attached.start_records(config)
+                if reason is not None:
+                    warnings.append(f"reading arguments with the kernel's fetch-args, not BPF "
+                                    f"({reason}): arguments at indexed addresses are shown "
+                                    "as ?, and strings are cut at about 4 KiB")
         elif child is not None:
             targets = [(child.pid, cpu, True) for cpu in cpus]
         else:
@@ -406,7 +539,7 @@ def _drain(attached: _Attached, summary: Summary, sink, final: bool = False) -> 
     horizon = time.monotonic_ns() - REORDER_NS          # perf times are CLOCK_MONOTONIC too
     decoders = attached.decoders
     pending = attached.pending
-    fresh = 0
+    fresh = _read_records(attached)
     for cpu, ring in list(attached.rings.items()):
         for record in ring.read():
             if isinstance(record, perf.Sample):
@@ -432,6 +565,39 @@ def _drain(attached: _Attached, summary: Summary, sink, final: bool = False) -> 
         sink(event)
 
 
+def _drain_records_to_end(attached: _Attached, seconds: float = 0.5) -> None:
+    """Once the programs are detached, read the ring buffer until every hit they counted
+    was read or counted as lost (briefly: a program that was running when it was detached,
+    copying a string from a page being read in, still finishes its record)."""
+    if attached.records is None:
+        return
+    deadline = time.monotonic() + seconds
+    while True:
+        _read_records(attached)
+        hits, lost = attached.record_counts()
+        if sum(attached.record_received.values()) + lost >= hits or \
+                time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
+
+
+def _read_records(attached: _Attached) -> int:
+    """Decode the ring buffer's new records into ``attached.pending``; returns how many."""
+    if attached.records is None:
+        return 0
+    decoders, received, pending = attached.record_decoders, attached.record_received, \
+        attached.pending
+    fresh = 0
+    for raw in attached.records.read():
+        index = int.from_bytes(raw[:4], "little")
+        decoder = decoders.get(index)
+        if decoder is not None:
+            pending.append(decoder.decode(raw))
+            received[index] += 1
+            fresh += 1
+    return fresh
+
+
 def _event_time(event) -> int:
     return event.time
 
@@ -443,6 +609,8 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
     poller = select.poll()
     for ring in attached.rings.values():
         poller.register(ring.fd, select.POLLIN)
+    if attached.records is not None:
+        poller.register(attached.records.fd, select.POLLIN)
     exit_status = 0
     while True:
         timeout = config.poll_seconds
@@ -479,11 +647,15 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
                 warn(warnings[warnings_shown])
                 warnings_shown += 1
     attached.disable()               # no hit after this point: counts and buffers agree
+    attached.stop_records()
+    _drain_records_to_end(attached)
     _drain(attached, summary, sink, final=True)
     # exact loss accounting: the kernel counts every hit, written to the buffer or not
-    # (a PERF_RECORD_LOST record only comes when a later record finds room)
+    # (a PERF_RECORD_LOST record only comes when a later record finds room); the BPF
+    # programs count their hits and the records they found no room for
     summary.lost = sum(max(0, hits - attached.received.get(event_id, 0))
                        for event_id, hits in attached.hits().items())
+    summary.lost += attached.record_counts()[1]
     return exit_status
 
 

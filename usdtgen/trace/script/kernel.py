@@ -20,17 +20,13 @@ from dataclasses import dataclass, field
 
 from lark import Token, Tree
 
-from usdtgen.elf.argspec import Immediate, Memory, Register
 from usdtgen.trace import bpf
+from usdtgen.trace.bpfgen import R_CTX, SCRATCH, Code, NotKernel, count, load_argument
 from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize")
-
-
-class NotKernel(Exception):
-    """This clause or site cannot be aggregated in the kernel; the reason says why."""
 
 
 @dataclass
@@ -197,8 +193,7 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
 
 # -- code ----------------------------------------------------------------------------------------
 
-R_CTX, R_TMP, R_TMP2, R_VALUE = 6, 7, 8, 9
-SCRATCH = -8            # probe_read_user's destination
+R_TMP, R_TMP2, R_VALUE = 7, 8, 9
 ZERO = -24              # the initial value of a new map entry (two words: avg's)
 KEY_SPACE = 480         # the key, at the bottom of the 512-byte stack
 KEY = ZERO - KEY_SPACE
@@ -216,43 +211,8 @@ def key_layout(statement, strsize: int) -> list[tuple[str, int]]:
     return parts
 
 
-class _Code:
-    def __init__(self):
-        self.parts: list[bytes] = []
-        self.fixups: list[tuple[int, str]] = []          # (instruction index, label)
-        self.labels: dict[str, int] = {}
-
-    def emit(self, *chunks: bytes) -> None:
-        self.parts.extend(chunks)
-
-    def jump(self, chunk_maker, label: str) -> None:
-        self.fixups.append((len(self.parts), label))
-        self.parts.append(chunk_maker)                     # a function of the offset
-
-    def label(self, name: str) -> None:
-        self.labels[name] = self.here()
-
-    def assemble(self) -> bytes:
-        out = []
-        position = 0
-        positions = []
-        for part in self.parts:
-            positions.append(position)
-            position += 1 if callable(part) else len(part) // 8
-        targets = dict(self.fixups)
-        for i, part in enumerate(self.parts):
-            if callable(part):
-                out.append(part(self.labels[targets[i]] - positions[i] - 1))
-            else:
-                out.append(part)
-        return b"".join(out)
-
-    def here(self) -> int:
-        """The index of the next instruction (a pending jump counts as one)."""
-        return sum(1 if callable(p) else len(p) // 8 for p in self.parts)
-
-
-def _load(code: _Code, operand: Operand, specs, regs: dict, dst: int, fail: str) -> None:
+def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: int,
+          fail: str) -> None:
     """Put ``operand``'s 64-bit value in register ``dst``."""
     if operand.kind == "const":
         value = operand.value
@@ -270,65 +230,32 @@ def _load(code: _Code, operand: Operand, specs, regs: dict, dst: int, fail: str)
         code.emit(bpf.mov_imm(dst, 0))
         return
     spec = specs[operand.value]
-    location = spec.location
     if spec.is_float:
         raise NotKernel("floating-point arguments are read in userspace")
-    if isinstance(location, Immediate):
-        if location.symbol:
-            raise NotKernel("an argument names a symbol")
-        code.emit(bpf.ld_imm64(dst, location.value))
-    elif isinstance(location, Register):
-        offset = regs.get(location.family)
-        if offset is None or location.kind != "gp":
-            raise NotKernel(f"register {location.name} is not readable here")
-        code.emit(bpf.ldx64(dst, R_CTX, offset))
-        if location.bit_offset:
-            code.emit(bpf.alu_imm("rsh", dst, location.bit_offset))
-    elif isinstance(location, Memory):
-        if location.symbol or location.base is None or location.page_offset:
-            raise NotKernel("an argument is read through a symbol")
-        base = regs.get(location.base.family)
-        if base is None:
-            raise NotKernel(f"register {location.base.name} is not readable here")
-        code.emit(bpf.ldx64(3, R_CTX, base))
-        if location.displacement:
-            code.emit(bpf.alu_imm("add", 3, location.displacement))
-        if location.index is not None:
-            index = regs.get(location.index.family)
-            if index is None:
-                raise NotKernel(f"register {location.index.name} is not readable here")
-            code.emit(bpf.ldx64(4, R_CTX, index), bpf.alu_imm("mul", 4, location.scale),
-                      bpf.alu_reg("add", 3, 4))
-        code.emit(bpf.st64(10, SCRATCH, 0), bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH),
-                  bpf.mov_imm(2, spec.size), bpf.call(bpf.PROBE_READ_USER))
-        code.jump(lambda off: bpf.jump_imm("!=", True, 0, 0, off), fail)
-        code.emit(bpf.ldx64(dst, 10, SCRATCH))
-    else:
-        raise NotKernel("an argument's location is not supported")
-    if spec.size < 8:
-        shift = 64 - 8 * spec.size
-        code.emit(bpf.alu_imm("lsh", dst, shift),
-                  bpf.alu_imm("arsh" if spec.signed else "rsh", dst, shift))
+    load_argument(code, spec, arch, dst, fail, site_relative)
 
 
-def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None = None) -> bytes:
+def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
+                  site_relative=None, emit_record=None) -> bytes:
     """The site's program; with ``member_set_fd``, hits of processes outside that set (the
-    followed process tree) are dropped first."""
-    regs = bpf.PT_REGS.get(arch)
-    if regs is None:
+    followed process tree) are dropped first. A hit it cannot aggregate (a string it cannot
+    read without faulting its page in, or a NULL) goes to userspace whole: ``emit_record(code)``
+    writes it to the ring buffer (the program is then loaded sleepable); without it the
+    program returns 1 and the uprobe event records it."""
+    if bpf.PT_REGS.get(arch) is None:
         raise NotKernel(f"no in-kernel aggregation on {arch}")
-    code = _Code()
+    code = Code()
     code.emit(bpf.mov_reg(R_CTX, 1))
     if member_set_fd is not None:
         code.emit(bpf.member_guard(member_set_fd))
     code.emit(bpf.st64(10, ZERO, 0), bpf.st64(10, ZERO + 8, 0))
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
-    # sends the whole hit to userspace (return 1: it is recorded), where the uprobe's own
-    # fetch can fault pages in and copyinstr() reports a bad address as DTrace would.
+    # sends the whole hit to userspace, as a record whose copy faults pages in, and where
+    # copyinstr() reports a bad address as DTrace would.
     strings = sorted({k.value for clause in site.clauses for statement in clause.statements
                       for k in statement.keys if k.kind == "string"})
     for index in strings:
-        _load(code, Operand("arg", index), specs, regs, R_TMP, "pass")
+        _load(code, Operand("arg", index), specs, arch, site_relative, R_TMP, "pass")
         code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
         code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, site.strsize),
                   bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
@@ -337,8 +264,8 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
         for left, op, right, how in clause.conditions:
-            _load(code, left, specs, regs, R_TMP, next_clause)
-            _load(code, right, specs, regs, R_TMP2, next_clause)
+            _load(code, left, specs, arch, site_relative, R_TMP, next_clause)
+            _load(code, right, specs, arch, site_relative, R_TMP2, next_clause)
             if how == "unsigned32":
                 for reg in (R_TMP, R_TMP2):
                     code.emit(bpf.alu_imm("lsh", reg, 32), bpf.alu_imm("rsh", reg, 32))
@@ -353,7 +280,7 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             offset = KEY
             for key, (kind, size) in zip(statement.keys, layout):
                 if kind == "string":
-                    _load(code, Operand("arg", key.value), specs, regs, R_TMP, after)
+                    _load(code, Operand("arg", key.value), specs, arch, site_relative, R_TMP, after)
                     for word in range(0, size, 8):         # the bytes after the NUL are 0
                         code.emit(bpf.st64(10, offset + word, 0))
                     code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, offset),
@@ -369,18 +296,18 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                     code.jump(lambda off: bpf.ja(off), after)
                     code.label(read)
                 else:
-                    _load(code, key, specs, regs, R_TMP, after)
+                    _load(code, key, specs, arch, site_relative, R_TMP, after)
                     code.emit(bpf.stx64(10, offset, R_TMP))
                 offset += size
             words = len(statement.keys)
             if statement.function == "quantize":
-                _load(code, statement.value, specs, regs, R_TMP, after)
+                _load(code, statement.value, specs, arch, site_relative, R_TMP, after)
                 _quantize_index(code, R_TMP)
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             elif statement.function in ("sum", "avg"):
-                _load(code, statement.value, specs, regs, R_VALUE, after)
+                _load(code, statement.value, specs, arch, site_relative, R_VALUE, after)
             else:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
@@ -390,13 +317,16 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             code.label(after)
         code.label(next_clause)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())            # aggregated: nothing recorded
-    if strings:                                          # (the verifier refuses dead code)
+    if code.refers_to("pass"):                           # (the verifier refuses dead code)
         code.label("pass")
-        code.emit(bpf.mov_imm(0, 1), bpf.exit_())        # to userspace
+        if emit_record is not None:
+            emit_record(code)                            # to userspace, as a record
+        else:
+            code.emit(bpf.mov_imm(0, 1), bpf.exit_())    # to userspace, by the uprobe event
     return code.assemble()
 
 
-def _quantize_index(code: _Code, reg: int) -> None:
+def _quantize_index(code: Code, reg: int) -> None:
     """reg (a signed value) → its quantize bucket: 63 for 0, 64 + floor(log2 v) above,
     62 - floor(log2 -v) below."""
     scratch, counter, sign = 1, 2, 3
@@ -428,7 +358,7 @@ def _quantize_index(code: _Code, reg: int) -> None:
     code.label(done)
 
 
-def _update(code: _Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False) -> None:
+def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False) -> None:
     """map[key] += R_VALUE (avg's: [count, sum] += [1, R_VALUE]), creating the entry at 0
     first; a full map counts a drop."""
     found = f"found{code.here()}"
@@ -443,27 +373,24 @@ def _update(code: _Code, map_fd: int, drops_fd: int, done: str, with_count: bool
               bpf.call(bpf.MAP_LOOKUP))
     code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), dropped)
     code.label(found)
+    # atomic: a program that may sleep can be preempted by another run of it on its CPU
     if with_count:
-        code.emit(bpf.ldx64(1, 0, 0), bpf.alu_imm("add", 1, 1), bpf.stx64(0, 0, 1),
-                  bpf.ldx64(1, 0, 8), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 8, 1))
+        code.emit(bpf.mov_imm(1, 1), bpf.atomic_add64(0, 0, 1),
+                  bpf.atomic_add64(0, 8, R_VALUE))
     else:
-        code.emit(bpf.ldx64(1, 0, 0), bpf.alu_reg("add", 1, R_VALUE), bpf.stx64(0, 0, 1))
+        code.emit(bpf.atomic_add64(0, 0, R_VALUE))
     code.jump(lambda off: bpf.ja(off), done)
     code.label(dropped)
     _bump(code, drops_fd, DROP)
 
 
-def _bump(code: _Code, counters_fd: int, slot: int) -> None:
+def _bump(code: Code, counters_fd: int, slot: int) -> None:
     """counters[slot] += 1."""
-    skip = f"bump{code.here()}"
-    code.emit(bpf.st64(10, SCRATCH, slot), bpf.ld_map(1, counters_fd), bpf.mov_reg(2, 10),
-              bpf.alu_imm("add", 2, SCRATCH), bpf.call(bpf.MAP_LOOKUP))
-    code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), skip)
-    code.emit(bpf.ldx64(1, 0, 0), bpf.alu_imm("add", 1, 1), bpf.stx64(0, 0, 1))
-    code.label(skip)
+    count(code, counters_fd, slot)
 
 
-def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None) -> int:
+def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
+              site_relative=None, emit_record=None, sleepable: bool = False) -> int:
     """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
     if site.strsize > STRING_KEY_MAX:
         for clause in site.clauses:
@@ -478,8 +405,8 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
             site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES,
                                                         2 if statement.function == "avg" else 1)))
     try:
-        code = build_program(site, specs, arch, member_set_fd)
-        site.program_fd = bpf.load_program(code)
+        code = build_program(site, specs, arch, member_set_fd, site_relative, emit_record)
+        site.program_fd = bpf.load_program(code, "usdtgen_agg", sleepable=sleepable)
     except BaseException:
         site.close()
         raise

@@ -150,8 +150,10 @@ class Script:
         specs = listed.args.args if listed.args is not None else ()
         arch = listed.site.machine                # platform.machine()'s names
 
-        def load(member_set_fd: int | None = None) -> int:
-            program_fd = load_site(site, specs, arch, member_set_fd)
+        def load(member_set_fd: int | None = None, site_relative=None, emit_record=None,
+                 sleepable: bool = False) -> int:
+            program_fd = load_site(site, specs, arch, member_set_fd, site_relative,
+                                   emit_record, sleepable)
             self.kernel_sites.append(site)
             return program_fd
         return load
@@ -319,7 +321,7 @@ def trace_config(script: Script, target=None, pid=None, command=None, types=None
                        site_filter=script.select_sites, site_fetch=script.site_fetch,
                        site_kernel=script.site_kernel,
                        keep_addresses=True, allow_empty=not script.usdt or script.allow_unmatched,
-                       poll_seconds=poll, **extra)
+                       poll_seconds=poll, string_size=script.machine.strsize, **extra)
 
 
 def run_script(script: Script, config: TraceConfig, warn=lambda message: None,

@@ -1,0 +1,291 @@
+"""The one code generator for what runs in the kernel: BPF programs built from USDT argument
+specs. It loads any argument a note describes (registers, byte registers, memory with base,
+displacement, index and scale, pc- and symbol-relative addresses, constants), copies the
+strings they point to, and writes each hit as one record into a BPF ring buffer.
+
+D scripts' in-kernel aggregation (usdtgen.trace.script.kernel) builds on the same pieces:
+``Code`` for labels and jumps, ``load_argument`` for values. Programs keep the context (the
+traced thread's registers) in R_CTX.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from usdtgen.elf.argspec import ArgSpec, Immediate, Memory, Register
+from usdtgen.trace import bpf
+
+R_CTX = 6                 # the program's context (struct pt_regs *), saved on entry
+SCRATCH = -8              # stack slot memory reads go through
+PAGE = 4096
+
+
+class NotKernel(Exception):
+    """This argument, clause or site cannot be handled in the kernel; the text says why."""
+
+
+class Code:
+    """Instructions with labels: ``jump(maker, label)`` takes a function of the offset."""
+
+    def __init__(self):
+        self.parts: list = []
+        self.fixups: list[tuple[int, str]] = []           # (part index, label)
+        self.labels: dict[str, int] = {}
+        self._unique = 0
+
+    def emit(self, *chunks: bytes) -> None:
+        self.parts.extend(chunks)
+
+    def jump(self, chunk_maker, label: str) -> None:
+        self.fixups.append((len(self.parts), label))
+        self.parts.append(chunk_maker)
+
+    def label(self, name: str) -> None:
+        self.labels[name] = self.here()
+
+    def refers_to(self, label: str) -> bool:
+        """Whether a jump to ``label`` was emitted."""
+        return any(target == label for _, target in self.fixups)
+
+    def fresh(self, stem: str) -> str:
+        """A label name not used before."""
+        self._unique += 1
+        return f"{stem}.{self._unique}"
+
+    def here(self) -> int:
+        """The index of the next instruction (a pending jump counts as one)."""
+        return sum(1 if callable(p) else len(p) // 8 for p in self.parts)
+
+    def assemble(self) -> bytes:
+        out, positions, position = [], [], 0
+        for part in self.parts:
+            positions.append(position)
+            position += 1 if callable(part) else len(part) // 8
+        targets = dict(self.fixups)
+        for i, part in enumerate(self.parts):
+            out.append(part(self.labels[targets[i]] - positions[i] - 1) if callable(part)
+                       else part)
+        return b"".join(out)
+
+
+def _imm(dst: int, value: int) -> bytes:
+    return bpf.mov_imm(dst, value) if -(1 << 31) <= value < (1 << 31) else bpf.ld_imm64(dst, value)
+
+
+def _register(regs: dict, register: Register) -> int:
+    offset = regs.get(register.family)
+    if offset is None or register.kind == "vector":
+        raise NotKernel(f"register %{register.name} is not in the saved registers")
+    return offset
+
+
+def _symbol_address(code: Code, regs: dict, dst: int, symbol: str, site_relative) -> None:
+    """dst = the run-time address of ``symbol``: the site's own address (the pc at the hit)
+    plus the symbol's distance from it in the file."""
+    distance = site_relative(symbol) if site_relative else None
+    if distance is None:
+        raise NotKernel(f"symbol {symbol} is not in the object's symbol tables")
+    code.emit(bpf.ldx64(dst, R_CTX, regs["pc" if "pc" in regs else "ip"]), _imm(0, distance),
+              bpf.alu_reg("add", dst, 0))
+
+
+def load_argument(code: Code, spec: ArgSpec, arch: str, dst: int, fail: str,
+                  site_relative=None) -> None:
+    """Put the argument's value in register ``dst``, sign- or zero-extended from its size.
+
+    ``fail``: the label to jump to when memory cannot be read. ``site_relative(symbol)``: the
+    symbol's address minus the site's, for pc- and symbol-relative forms. Clobbers r0-r5.
+    Raises NotKernel for what the saved registers cannot give (vector registers)."""
+    regs = bpf.PT_REGS.get(arch)
+    if regs is None:
+        raise NotKernel(f"no BPF argument reading on {arch}")
+    location = spec.location
+    if isinstance(location, Immediate):
+        if location.symbol:
+            _symbol_address(code, regs, dst, location.symbol, site_relative)
+            if location.value:
+                code.emit(_imm(0, location.value), bpf.alu_reg("add", dst, 0))
+        else:
+            code.emit(_imm(dst, location.value))
+    elif isinstance(location, Register):
+        code.emit(bpf.ldx64(dst, R_CTX, _register(regs, location)))
+        if location.bit_offset:
+            code.emit(bpf.alu_imm("rsh", dst, location.bit_offset))
+    elif isinstance(location, Memory):
+        address = 3
+        if location.page_offset or (location.base is not None and location.base.kind == "ip"):
+            if location.symbol is None:
+                raise NotKernel("a pc-relative address without a symbol")
+            _symbol_address(code, regs, address, location.symbol, site_relative)
+            if not location.page_offset and location.displacement:
+                code.emit(_imm(0, location.displacement), bpf.alu_reg("add", address, 0))
+        else:
+            if location.base is not None:
+                code.emit(bpf.ldx64(address, R_CTX, _register(regs, location.base)))
+            else:
+                code.emit(bpf.mov_imm(address, 0))
+            if location.symbol:
+                _symbol_address(code, regs, 4, location.symbol, site_relative)
+                code.emit(bpf.alu_reg("add", address, 4))
+            if location.displacement:
+                code.emit(_imm(0, location.displacement), bpf.alu_reg("add", address, 0))
+            if location.index is not None:
+                code.emit(bpf.ldx64(4, R_CTX, _register(regs, location.index)))
+                if location.scale != 1:
+                    code.emit(bpf.alu_imm("mul", 4, location.scale))
+                code.emit(bpf.alu_reg("add", address, 4))
+        size = min(spec.size, 8)
+        code.emit(bpf.st64(10, SCRATCH, 0), bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH),
+                  bpf.mov_imm(2, size), bpf.call(bpf.PROBE_READ_USER))
+        code.jump(lambda off: bpf.jump_imm("!=", True, 0, 0, off), fail)
+        code.emit(bpf.ldx64(dst, 10, SCRATCH))
+    else:
+        raise NotKernel("an argument's location is not supported")
+    if spec.size < 8:
+        shift = 64 - 8 * spec.size
+        code.emit(bpf.alu_imm("lsh", dst, shift),
+                  bpf.alu_imm("arsh" if spec.signed and not spec.is_float else "rsh", dst, shift))
+
+
+# -- records -------------------------------------------------------------------------------------
+
+HEADER = struct.Struct("<IIQIII4x16s")     # site, unread-argument bits, time, pid, tid, cpu, comm
+VALUES_AT = HEADER.size                     # then one u64 per argument, then the strings
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """Where a site's record holds what: ``values`` u64s from VALUES_AT, then for each
+    string argument (in ``strings`` order) an s32 length (bytes copied with the NUL, 0 for
+    NULL, negative: the read failed), padding, and up to ``strsize`` + 1 bytes, padded to 8:
+    a string is whole when its length is at most ``strsize`` (its NUL included), cut when
+    the copy filled the one byte more."""
+
+    site_index: int
+    nargs: int
+    strings: tuple[int, ...]               # argument indexes read as strings
+    strsize: int
+
+    @property
+    def slot(self) -> int:
+        return 8 + (self.strsize + 1 + 7) // 8 * 8
+
+    def string_at(self, position: int) -> int:
+        return VALUES_AT + 8 * self.nargs + position * self.slot
+
+    @property
+    def size(self) -> int:
+        return VALUES_AT + 8 * self.nargs + len(self.strings) * self.slot
+
+
+def count(code: Code, counters_fd: int, slot: int) -> None:
+    """Atomically add 1 to ``slot`` of the per-CPU counter array. Clobbers r0-r2."""
+    skip = code.fresh("count")
+    code.emit(bpf.st32(10, -4, slot), bpf.ld_map(1, counters_fd), bpf.mov_reg(2, 10),
+              bpf.alu_imm("add", 2, -4), bpf.call(bpf.MAP_LOOKUP))
+    code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), skip)
+    code.emit(bpf.mov_imm(1, 1), bpf.atomic_add64(0, 0, 1))
+    code.label(skip)
+
+
+def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, counters_fd: int,
+                   member_set_fd: int | None = None, site_relative=None,
+                   fault_in: bool = True) -> tuple[bytes, tuple[str | None, ...]]:
+    """The program of one site: ``emit_record`` for every hit (of a member of the set
+    ``member_set_fd``, when given: other processes' hits are dropped first, uncounted).
+    Returns (code, per argument None or why it cannot be read in the kernel)."""
+    code = Code()
+    code.emit(bpf.mov_reg(R_CTX, 1))
+    if member_set_fd is not None:
+        code.emit(bpf.member_guard(member_set_fd))
+    problems = emit_record(code, layout, specs, arch, ringbuf_fd, counters_fd, site_relative,
+                           fault_in)
+    return code.assemble(), problems
+
+
+def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: int,
+                counters_fd: int, site_relative=None, fault_in: bool = True):
+    """Code that counts the hit, reserves a record, fills it (time, ids, thread name, every
+    argument, the strings), submits it and ends the program with 0 (the uprobe event itself
+    records nothing). A full ring buffer is counted as a loss. Counter slots: 2 * site
+    (hits), 2 * site + 1 (lost). ``fault_in``: strings in pages the process never touched
+    are faulted in (the program must be loaded sleepable). Needs the context in R_CTX;
+    clobbers r0-r5, r7, r8. Returns, per argument, None or why it cannot be read."""
+    count(code, counters_fd, 2 * layout.site_index)
+    code.emit(bpf.ld_map(1, ringbuf_fd), _imm(2, layout.size), bpf.mov_imm(3, 0),
+              bpf.call(bpf.RINGBUF_RESERVE))
+    reserved = code.fresh("reserved")
+    code.jump(lambda off: bpf.jump_imm("!=", False, 0, 0, off), reserved)
+    count(code, counters_fd, 2 * layout.site_index + 1)
+    code.emit(bpf.mov_imm(0, 0), bpf.exit_())
+    code.label(reserved)
+    record = 7
+    code.emit(bpf.mov_reg(record, 0), bpf.st32(record, 0, layout.site_index),
+              bpf.st32(record, 4, 0),
+              bpf.call(bpf.KTIME_GET_NS), bpf.stx64(record, 8, 0),
+              bpf.call(bpf.GET_CURRENT_PID_TGID), bpf.stx32(record, 20, 0),
+              bpf.alu_imm("rsh", 0, 32), bpf.stx32(record, 16, 0),
+              bpf.call(bpf.GET_SMP_PROCESSOR_ID), bpf.stx32(record, 24, 0),
+              bpf.mov_reg(1, record), bpf.alu_imm("add", 1, 32), bpf.mov_imm(2, 16),
+              bpf.call(bpf.GET_CURRENT_COMM))
+    problems: list[str | None] = []
+    for i in range(layout.nargs):
+        spec = specs[i] if i < len(specs) else None
+        failed, stored = code.fresh("unread"), code.fresh("stored")
+        problem = None
+        try:
+            if spec is None:
+                raise NotKernel("the note has no such argument")
+            load_argument(Code(), spec, arch, 8, failed, site_relative)    # a dry run
+        except NotKernel as e:
+            problem = str(e)
+        problems.append(problem)
+        if problem is None:
+            load_argument(code, spec, arch, 8, failed, site_relative)
+            code.emit(bpf.stx64(record, VALUES_AT + 8 * i, 8))
+            if not code.refers_to(failed):      # (the verifier refuses unreachable code)
+                continue
+            code.jump(lambda off: bpf.ja(off), stored)
+        code.label(failed)
+        code.emit(bpf.st64(record, VALUES_AT + 8 * i, 0), bpf.ldx32(1, record, 4),
+                  bpf.or_imm(1, 1 << i), bpf.stx32(record, 4, 1))
+        code.label(stored)
+    for position, index in enumerate(layout.strings):
+        _copy_string(code, record, layout, position, index, fault_in)
+    code.emit(bpf.mov_reg(1, record), bpf.mov_imm(2, 0), bpf.call(bpf.RINGBUF_SUBMIT),
+              bpf.mov_imm(0, 0), bpf.exit_())
+    return tuple(problems)
+
+
+def _copy_string(code: Code, record: int, layout: RecordLayout, position: int, index: int,
+                 fault_in: bool) -> None:
+    """Copy the string argument ``index`` points to into its slot: s32 length, then text.
+    A read that faults (a page never touched) is retried after touching, with
+    bpf_copy_from_user, each page the string may span."""
+    at = layout.string_at(position)
+    done, null = code.fresh("string"), code.fresh("null")
+    code.emit(bpf.ldx64(3, record, VALUES_AT + 8 * index))
+    code.jump(lambda off: bpf.jump_imm("==", False, 3, 0, off), null)
+    read = lambda: code.emit(bpf.ldx64(3, record, VALUES_AT + 8 * index),  # noqa: E731
+                             bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8),
+                             _imm(2, layout.strsize + 1), bpf.call(bpf.PROBE_READ_USER_STR))
+    read()
+    if fault_in:
+        code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
+        # touch the pages: the first byte, then each page start the string could reach
+        code.emit(bpf.ldx64(8, record, VALUES_AT + 8 * index))
+        code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
+                  bpf.mov_reg(3, 8), bpf.call(bpf.COPY_FROM_USER))
+        for page in range(1, (layout.strsize + 1 + PAGE - 1) // PAGE + 1):
+            code.emit(bpf.mov_reg(3, 8), bpf.or_imm(3, PAGE - 1),
+                      bpf.alu_imm("add", 3, 1 + (page - 1) * PAGE),
+                      bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
+                      bpf.call(bpf.COPY_FROM_USER))
+        read()
+    code.label(done)
+    code.emit(bpf.stx32(record, at, 0))
+    after = code.fresh("after")
+    code.jump(lambda off: bpf.ja(off), after)
+    code.label(null)
+    code.emit(bpf.st32(record, at, 0))
+    code.label(after)
