@@ -670,7 +670,9 @@ def _follow(pid: int, root, warnings) -> ProcessTree | None:
         warnings.append(f"cannot follow the process tree of {pid} with BPF ({reason}): "
                         "tracing it and the children it forks from now on; children that "
                         "exist already are not traced, and a child's events can be lost "
-                        "when a sibling exits")
+                        "when a sibling exits; arguments are read with the kernel's "
+                        "fetch-args: those at indexed addresses are shown as ?, and strings "
+                        "are cut at about 4 KiB")
         return None
 
 
