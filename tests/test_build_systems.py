@@ -262,11 +262,18 @@ def test_included_header_change_regenerates(tool, tmp_path):
     assert '.asciz \\"long long\\"' in header.read_text(), output
     assert changed(outputs) == {header.name, objects[0].name, "jobs"}, output
     outputs = mtimes(header, *objects, build / "jobs")
+    # touched, not changed: Ninja (restat) rebuilds nothing; make gets a header newer than
+    # its inputs, rebuilds what includes it once, then settles
     touch(work / "inc" / "types.h")
     output = build_it()
-    assert not changed(outputs), output
     if tool != "make":
+        assert not changed(outputs), output
         assert "no work to do" in run(["ninja"], build)
+    else:
+        assert changed(outputs) == {header.name, objects[0].name, "jobs"}, output
+        outputs = mtimes(header, *objects, build / "jobs")
+        output = build_it()
+        assert not changed(outputs) and "usdtgen" not in output, output
 
 
 # ---------------------------------------------------------------------------- DTRACE=usdtgen
