@@ -29,7 +29,8 @@ PERF_EVENT_IOC_SET_BPF = 0x40042408
 MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER, PROBE_READ_USER_STR = \
     1, 2, 14, 112, 114
 KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_COMM = 5, 8, 16
-RINGBUF_RESERVE, RINGBUF_SUBMIT, COPY_FROM_USER = 131, 132, 148
+RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, COPY_FROM_USER = 130, 131, 132, 148
+MAP_TYPE_ARRAY = 2
 NOEXIST = 1
 F_SLEEPABLE = 1 << 4           # prog_flags: may sleep (fault user pages in); uprobes only
 
@@ -109,6 +110,15 @@ def alu_reg(op: str, dst: int, src: int) -> bytes:
 def atomic_add64(dst: int, off: int, src: int) -> bytes:
     """*(u64 *)(dst + off) += src, atomically (a counter other runs may bump meanwhile)."""
     return insn(0xDB, dst, src, off, 0)
+
+
+def atomic_xchg32(dst: int, off: int, src: int) -> bytes:
+    """src = xchg(*(u32 *)(dst + off), src)."""
+    return insn(0xC3, dst, src, off, 0xE1)
+
+
+def and_imm(dst: int, imm: int) -> bytes:
+    return insn(0x57, dst, 0, 0, imm)
 
 
 def or_imm(dst: int, imm: int) -> bytes:
@@ -305,6 +315,21 @@ def fork_follower_program(set_fd: int, child_pid_offset: int) -> bytes:
         ld_map(1, set_fd), mov_reg(2, 10), alu_imm("add", 2, -8), mov_reg(3, 10),
         alu_imm("add", 3, -12), mov_imm(4, 0), call(MAP_UPDATE),
         mov_imm(0, 0), exit_()))
+
+
+class PerCpuScratch:
+    """A BPF_MAP_TYPE_ARRAY with one ``size``-byte value per possible CPU, indexed by the
+    CPU a program runs on: room to build a record before copying it out at its length."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_ARRAY, 4, size,
+                                               possible_cpus(), 0))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class RingBuffer:

@@ -190,7 +190,8 @@ def count(code: Code, counters_fd: int, slot: int) -> None:
 
 def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, counters_fd: int,
                    member_set_fd: int | None = None, site_relative=None,
-                   fault_in: bool = True) -> tuple[bytes, tuple[str | None, ...]]:
+                   fault_in: bool = True, scratch_fd: int | None = None
+                   ) -> tuple[bytes, tuple[str | None, ...]]:
     """The program of one site: ``emit_record`` for every hit (of a member of the set
     ``member_set_fd``, when given: other processes' hits are dropped first, uncounted).
     Returns (code, per argument None or why it cannot be read in the kernel)."""
@@ -199,19 +200,60 @@ def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, coun
     if member_set_fd is not None:
         code.emit(bpf.member_guard(member_set_fd))
     problems = emit_record(code, layout, specs, arch, ringbuf_fd, counters_fd, site_relative,
-                           fault_in)
+                           fault_in, scratch_fd)
     return code.assemble(), problems
 
 
+COMPACT = 0x80000000         # in a record's site word: strings packed at their length
+MAX_ARGS = 12                # arguments a USDT probe has at most
+
+
+def largest_record(strsize: int) -> int:
+    """The size of the largest record any site can have with strings of ``strsize``."""
+    return RecordLayout(0, MAX_ARGS, tuple(range(MAX_ARGS)), strsize).size
+
+
 def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: int,
-                counters_fd: int, site_relative=None, fault_in: bool = True):
-    """Code that counts the hit, reserves a record, fills it (time, ids, thread name, every
-    argument, the strings), submits it and ends the program with 0 (the uprobe event itself
+                counters_fd: int, site_relative=None, fault_in: bool = True,
+                scratch_fd: int | None = None):
+    """Code that counts the hit, writes a record of it to the ring buffer (time, ids, thread
+    name, every argument, the strings) and ends the program with 0 (the uprobe event itself
     records nothing). A full ring buffer is counted as a loss. Counter slots: 2 * site
     (hits), 2 * site + 1 (lost). ``fault_in``: strings in pages the process never touched
     are faulted in (the program must be loaded sleepable). Needs the context in R_CTX;
-    clobbers r0-r5, r7, r8. Returns, per argument, None or why it cannot be read."""
+    clobbers r0-r9. Returns, per argument, None or why it cannot be read.
+
+    With ``scratch_fd`` (a PerCpuScratch) and strings, the record is built in this CPU's
+    scratch value and copied out at its length, its strings packed (COMPACT); when another
+    run of a program holds the scratch (it was preempted while faulting a page in), the
+    record is reserved at its largest size in the ring buffer instead."""
     count(code, counters_fd, 2 * layout.site_index)
+    problems = None
+    if scratch_fd is not None and layout.strings:
+        fixed = code.fresh("fixed")
+        scratch = 9
+        code.emit(bpf.call(bpf.GET_SMP_PROCESSOR_ID), bpf.stx32(10, -4, 0),
+                  bpf.ld_map(1, scratch_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, -4),
+                  bpf.call(bpf.MAP_LOOKUP))
+        code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), fixed)
+        code.emit(bpf.mov_reg(scratch, 0), bpf.mov_imm(1, 1), bpf.atomic_xchg32(scratch, 0, 1))
+        code.jump(lambda off: bpf.jump_imm("!=", False, 1, 0, off), fixed)
+        record = 7
+        code.emit(bpf.mov_reg(record, scratch), bpf.alu_imm("add", record, 8))
+        problems = _fill(code, record, layout, specs, arch, site_relative,
+                         layout.site_index | COMPACT)
+        end = 8
+        code.emit(bpf.mov_imm(end, VALUES_AT + 8 * layout.nargs))
+        for index in layout.strings:
+            _pack_string(code, record, end, layout, index, fault_in)
+        sent = code.fresh("sent")
+        code.emit(bpf.ld_map(1, ringbuf_fd), bpf.mov_reg(2, record), bpf.mov_reg(3, end),
+                  bpf.mov_imm(4, 0), bpf.call(bpf.RINGBUF_OUTPUT))
+        code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), sent)
+        count(code, counters_fd, 2 * layout.site_index + 1)
+        code.label(sent)
+        code.emit(bpf.st32(scratch, 0, 0), bpf.mov_imm(0, 0), bpf.exit_())
+        code.label(fixed)
     code.emit(bpf.ld_map(1, ringbuf_fd), _imm(2, layout.size), bpf.mov_imm(3, 0),
               bpf.call(bpf.RINGBUF_RESERVE))
     reserved = code.fresh("reserved")
@@ -220,7 +262,19 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())
     code.label(reserved)
     record = 7
-    code.emit(bpf.mov_reg(record, 0), bpf.st32(record, 0, layout.site_index),
+    code.emit(bpf.mov_reg(record, 0))
+    problems = _fill(code, record, layout, specs, arch, site_relative, layout.site_index)
+    for position, index in enumerate(layout.strings):
+        _copy_string(code, record, layout, position, index, fault_in)
+    code.emit(bpf.mov_reg(1, record), bpf.mov_imm(2, 0), bpf.call(bpf.RINGBUF_SUBMIT),
+              bpf.mov_imm(0, 0), bpf.exit_())
+    return problems
+
+
+def _fill(code: Code, record: int, layout: RecordLayout, specs, arch: str, site_relative,
+          site_word: int) -> tuple[str | None, ...]:
+    """The header and the argument values of a record at register ``record``."""
+    code.emit(bpf.st32(record, 0, site_word - (1 << 32) if site_word >= 1 << 31 else site_word),
               bpf.st32(record, 4, 0),
               bpf.call(bpf.KTIME_GET_NS), bpf.stx64(record, 8, 0),
               bpf.call(bpf.GET_CURRENT_PID_TGID), bpf.stx32(record, 20, 0),
@@ -250,11 +304,56 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
         code.emit(bpf.st64(record, VALUES_AT + 8 * i, 0), bpf.ldx32(1, record, 4),
                   bpf.or_imm(1, 1 << i), bpf.stx32(record, 4, 1))
         code.label(stored)
-    for position, index in enumerate(layout.strings):
-        _copy_string(code, record, layout, position, index, fault_in)
-    code.emit(bpf.mov_reg(1, record), bpf.mov_imm(2, 0), bpf.call(bpf.RINGBUF_SUBMIT),
-              bpf.mov_imm(0, 0), bpf.exit_())
     return tuple(problems)
+
+
+def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index: int,
+                 fault_in: bool) -> None:
+    """Append the string argument ``index`` points to at ``record + end``: s32 length (0 for
+    NULL, negative: the read failed), padding, the bytes padded to 8; ``end`` moves past it.
+    The context register is used for the pointer (the arguments are all read by now)."""
+    limit = layout.strsize + 1
+    null, done, stored = code.fresh("null"), code.fresh("read"), code.fresh("stored")
+    pointer = R_CTX
+    code.emit(bpf.ldx64(pointer, record, VALUES_AT + 8 * index))
+    code.jump(lambda off: bpf.jump_imm("==", False, pointer, 0, off), null)
+
+    def read() -> None:
+        code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.alu_imm("add", 1, 8),
+                  _imm(2, limit), bpf.mov_reg(3, pointer), bpf.call(bpf.PROBE_READ_USER_STR))
+    read()
+    if fault_in:
+        code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
+        _touch_pages(code, pointer, limit)
+        read()
+    code.label(done)
+    code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.stx32(1, 0, 0))
+    positive, bounded = code.fresh("positive"), code.fresh("bounded")
+    code.jump(lambda off: bpf.jump_imm(">", True, 0, 0, off), positive)
+    code.emit(bpf.mov_imm(0, 0))
+    code.label(positive)
+    code.jump(lambda off: bpf.jump_imm("<=", False, 0, limit, off), bounded)
+    code.emit(bpf.mov_imm(0, limit))
+    code.label(bounded)
+    code.emit(bpf.alu_imm("add", 0, 7), bpf.and_imm(0, -8), bpf.alu_imm("add", end, 8),
+              bpf.alu_reg("add", end, 0))
+    code.jump(lambda off: bpf.ja(off), stored)
+    code.label(null)
+    code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.st32(1, 0, 0),
+              bpf.alu_imm("add", end, 8))
+    code.label(stored)
+
+
+def _touch_pages(code: Code, pointer: int, limit: int) -> None:
+    """Fault in, with bpf_copy_from_user of one byte each, the page ``pointer`` is in and
+    each later page a string of ``limit`` bytes from it could reach (failures ignored)."""
+    code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
+              bpf.mov_reg(3, pointer), bpf.call(bpf.COPY_FROM_USER))
+    for page in range(1, (limit + PAGE - 1) // PAGE + 1):
+        code.emit(bpf.mov_reg(3, pointer), bpf.or_imm(3, PAGE - 1),
+                  bpf.alu_imm("add", 3, 1 + (page - 1) * PAGE),
+                  bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
+                  bpf.call(bpf.COPY_FROM_USER))
 
 
 def _copy_string(code: Code, record: int, layout: RecordLayout, position: int, index: int,
@@ -272,15 +371,8 @@ def _copy_string(code: Code, record: int, layout: RecordLayout, position: int, i
     read()
     if fault_in:
         code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
-        # touch the pages: the first byte, then each page start the string could reach
         code.emit(bpf.ldx64(8, record, VALUES_AT + 8 * index))
-        code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
-                  bpf.mov_reg(3, 8), bpf.call(bpf.COPY_FROM_USER))
-        for page in range(1, (layout.strsize + 1 + PAGE - 1) // PAGE + 1):
-            code.emit(bpf.mov_reg(3, 8), bpf.or_imm(3, PAGE - 1),
-                      bpf.alu_imm("add", 3, 1 + (page - 1) * PAGE),
-                      bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, SCRATCH), bpf.mov_imm(2, 1),
-                      bpf.call(bpf.COPY_FROM_USER))
+        _touch_pages(code, 8, layout.strsize + 1)
         read()
     code.label(done)
     code.emit(bpf.stx32(record, at, 0))

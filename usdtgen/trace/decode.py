@@ -206,6 +206,9 @@ class Decoder:
                      tuple(strings) if strings is not None else None)
 
 
+COMPACT = 0x80000000      # (usdtgen.trace.bpfgen.COMPACT) a record with packed strings
+
+
 class RecordDecoder:
     """Decodes the ring-buffer records a site's BPF program writes (usdtgen.trace.bpfgen)
     into the same Events as ``Decoder``: values already sized and signed by the program,
@@ -225,10 +228,78 @@ class RecordDecoder:
         # (index, layout, fetched, signed): the program sign-extended signed values to 64 bits
         self._plan = [(i, arg, arg.field is not None, arg.signed and arg.kind != "float")
                       for i, arg in enumerate(site.args)]
+        if not any(arg.kind == "float" for arg in site.args):
+            self.decode = self._compiled_decode()
+
+    def _compiled_decode(self):
+        """``decode`` as one generated function for this site: header and values unpacked
+        at once, each argument's sign fixed inline, packed strings found in one pass. A
+        record with an unread argument takes the general ``decode``."""
+        nargs, limit = self.layout.nargs, self.layout.strsize + 1
+        names = [f"n{i}" for i in range(nargs)]
+        lines = ["def decode(raw, cpu=0):",
+                 "    site_word, unread, time, pid, tid, record_cpu, comm_bytes = header(raw, 0)",
+                 "    if unread:",
+                 "        return slow(raw, cpu)"]
+        if nargs:
+            lines.append(f"    {', '.join(names)}, = values(raw, {self._values_at})")
+        strings_at = {}
+        if self.layout.strings:
+            lines.append("    if site_word & COMPACT:")
+            at = self._values_at + 8 * nargs
+            lines.append(f"        at = {at}")
+            for index in self.layout.strings:
+                lines.append(f"        s{index} = at")
+                lines.append(f"        l{index} = unpack_i(raw, at)[0]")
+                lines.append(f"        at += 8 + (min(max(l{index}, 0), {limit}) + 7) // 8 * 8")
+            lines.append("    else:")
+            for index in self.layout.strings:
+                lines.append(f"        s{index} = {self._strings[index]}")
+                lines.append(f"        l{index} = unpack_i(raw, s{index})[0]")
+                strings_at[index] = f"s{index}"
+        values, strings = [], []
+        for i, arg, fetched, signed in self._plan:
+            name = f"n{i}"
+            if not fetched:
+                values.append("0" if self.keep_addresses else "None")
+                strings.append("None")
+                continue
+            number = f"({name} - 18446744073709551616 if {name} >> 63 else {name})" \
+                if signed else name
+            if i in strings_at:
+                # a whole string: its bytes end with the NUL at length - 1
+                text = (f"((raw[s{i} + 8:s{i} + 7 + l{i}].decode('utf-8', 'replace') "
+                        f"if 0 < l{i} <= {limit - 1} else string(raw, s{i})) "
+                        f"if {name} else None)")
+                if self.keep_addresses:
+                    values.append(number)
+                    strings.append(text)
+                else:
+                    values.append(f"({text} if {name} else 0)")
+            else:
+                values.append(number)
+                strings.append("None")
+        kept = f"({', '.join(strings)}{',' if len(strings) == 1 else ''})" \
+            if self.keep_addresses else "None"
+        lines += ["    comm = comms.get(comm_bytes)",
+                  "    if comm is None:",
+                  "        comm = comms[comm_bytes] = comm_bytes.split(b'\\0', 1)[0]"
+                  ".decode('utf-8', 'replace')",
+                  f"    return Event(time, pid, tid, comm, provider, probe, "
+                  f"({', '.join(values)}{',' if len(values) == 1 else ''}), site, record_cpu, "
+                  f"{kept})"]
+        scope = {"header": self._header, "values": self._values, "slow": self.decode,
+                 "unpack_i": struct.Struct("<i").unpack_from, "string": self._string,
+                 "COMPACT": COMPACT, "comms": self._comms, "Event": Event,
+                 "provider": self.site.provider, "probe": self.site.probe, "site": self.site}
+        exec(compile("\n".join(lines) + "\n", f"<record decoder {self.site.event_name}>",
+                     "exec"), scope)
+        return scope["decode"]
 
     def decode(self, raw: bytes, cpu: int = 0) -> Event:
-        _, unread, time, pid, tid, record_cpu, comm_bytes = self._header(raw, 0)
+        site_word, unread, time, pid, tid, record_cpu, comm_bytes = self._header(raw, 0)
         numbers = self._values(raw, self._values_at)
+        string_at = self._strings if not site_word & COMPACT else self._packed(raw)
         values, strings = [], ([] if self.keep_addresses else None)
         for i, arg, fetched, signed in self._plan:
             number = numbers[i]
@@ -244,7 +315,7 @@ class RecordDecoder:
                                        number.to_bytes(8, "little")[:arg.size])[0] \
                     if arg.size in (4, 8) else None
             text = None
-            at = self._strings.get(i)
+            at = string_at.get(i)
             if at is not None and numbers[i] != 0:
                 text = self._string(raw, at)
             if strings is not None:
@@ -260,6 +331,16 @@ class RecordDecoder:
                                                                                  "replace")
         return Event(time, pid, tid, comm, self.site.provider, self.site.probe, tuple(values),
                      self.site, record_cpu, tuple(strings) if strings is not None else None)
+
+    def _packed(self, raw: bytes) -> dict[int, int]:
+        """Where each string is in a record whose strings are packed at their length."""
+        where, at = {}, self._values_at + 8 * self.layout.nargs
+        limit = self.layout.strsize + 1
+        for index in self.layout.strings:
+            where[index] = at
+            length = struct.unpack_from("<i", raw, at)[0]
+            at += 8 + (min(max(length, 0), limit) + 7) // 8 * 8
+        return where
 
     def _string(self, raw: bytes, at: int):
         """The text of a string slot, a CutString when it filled the slot, None when the

@@ -121,12 +121,26 @@ class Conversion:
     conversion: str         # one of CONVERSIONS
     aggregation: bool = False   # %@d in a D printa() format: the aggregation's value
     python_spec: str = field(init=False, repr=False, compare=False)   # for finite floats
+    fast: object = field(init=False, repr=False, compare=False)        # render, common cases
 
     def __post_init__(self) -> None:
         spec = "%" + self.flags + ("" if self.width is None else str(self.width))
         if self.precision is not None:
             spec += f".{self.precision}"
         object.__setattr__(self, "python_spec", spec + self.conversion)
+        object.__setattr__(self, "fast", self._fast_renderer())
+
+    def _fast_renderer(self):
+        """``render`` for the conversions a trace prints most, plain %d and %s: the value's
+        own text when it has the expected type (what render gives then), else render."""
+        slow = self.render
+        if self.flags or self.width is not None or self.precision is not None:
+            return slow
+        if self.conversion in "di":
+            return lambda value: str(value) if type(value) is int else slow(value)
+        if self.conversion == "s":
+            return lambda value: value if type(value) is str else slow(value)
+        return slow
 
     def render(self, value: ValueType) -> str:
         """This conversion applied to one argument; see the module docstring."""
@@ -209,10 +223,19 @@ class Format:
     text: str
     pieces: tuple[Literal | Conversion, ...]
     conversions: int = field(init=False)        # how many arguments it consumes
+    _plan: tuple = field(init=False, repr=False, compare=False)   # (piece, argument or None)
 
     def __post_init__(self) -> None:
         count = sum(isinstance(piece, Conversion) for piece in self.pieces)
         object.__setattr__(self, "conversions", count)
+        plan, index = [], 0
+        for piece in self.pieces:
+            if isinstance(piece, Conversion):
+                plan.append((piece, index))
+                index += 1
+            else:
+                plan.append((piece, None))
+        object.__setattr__(self, "_plan", tuple(plan))
 
     @property
     def string_arguments(self) -> tuple[int, ...]:
@@ -227,6 +250,9 @@ class Format:
         type than the conversion expects prints as described in the module docstring (``%d``
         of a str prints the str, ``%s`` of an int prints its decimal).
         """
+        if len(values) >= self.conversions:
+            return "".join([piece.text if index is None else piece.fast(values[index])
+                            for piece, index in self._plan])
         out: list[str] = []
         index = 0
         for piece in self.pieces:

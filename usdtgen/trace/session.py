@@ -111,6 +111,7 @@ class _Attached:
         # the BPF data path: one ring buffer of records, per-site hit and loss counters
         self.records: bpf.RingBuffer | None = None
         self.counters: bpf.PerCpuCounter | None = None
+        self.scratch: bpf.PerCpuScratch | None = None
         self.record_decoders: dict[int, RecordDecoder] = {}    # site index -> decoder
         self.record_received: dict[int, int] = {}              # site index -> records read
         self.record_fds: list[int] = []
@@ -211,10 +212,12 @@ class _Attached:
                                  len(perf.online_cpus()) - 1).bit_length())
             self.records = bpf.RingBuffer(min(size, 1 << 30))
             self.counters = bpf.PerCpuCounter(2 * MAX_RECORD_SITES)
+            self.scratch = bpf.PerCpuScratch(8 + bpfgen.largest_record(config.string_size))
         except (TraceError, OSError) as e:
-            if self.records is not None:
-                self.records.close()
-                self.records = None
+            for name in ("records", "counters", "scratch"):
+                if getattr(self, name) is not None:
+                    getattr(self, name).close()
+                    setattr(self, name, None)
             return e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         return None
 
@@ -236,12 +239,13 @@ class _Attached:
         sleepable = bool(layout.strings)
         code, problems = bpfgen.record_program(
             layout, specs, listed.site.machine, self.records.fd, self.counters.fd, member_fd,
-            site_relative, fault_in=sleepable)
+            site_relative, fault_in=sleepable, scratch_fd=self.scratch.fd)
         program_fd = None
         if loader is not None:
             def emit_record(code):
                 bpfgen.emit_record(code, layout, specs, listed.site.machine, self.records.fd,
-                                   self.counters.fd, site_relative, fault_in=sleepable)
+                                   self.counters.fd, site_relative, fault_in=sleepable,
+                                   scratch_fd=self.scratch.fd)
             try:
                 program_fd = loader(member_fd, site_relative, emit_record, sleepable)
             except Exception as e:                              # the verifier, a limit
@@ -345,7 +349,7 @@ class _Attached:
         for fd in self.record_programs:
             os.close(fd)
         self.record_programs.clear()
-        for resource_ in (self.records, self.counters, self.tree):
+        for resource_ in (self.records, self.counters, self.scratch, self.tree):
             if resource_ is not None:
                 resource_.close()
         return tracefs.remove_group(self.root, self.group)
@@ -589,7 +593,7 @@ def _read_records(attached: _Attached) -> int:
         attached.pending
     fresh = 0
     for raw in attached.records.read():
-        index = int.from_bytes(raw[:4], "little")
+        index = int.from_bytes(raw[:4], "little") & ~bpfgen.COMPACT
         decoder = decoders.get(index)
         if decoder is not None:
             pending.append(decoder.decode(raw))
