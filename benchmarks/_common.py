@@ -130,6 +130,16 @@ def tempdir(prefix: str):
     return tempfile.TemporaryDirectory(prefix=f"usdtgen-bench-{prefix}-")
 
 
+def build_probe_program(tmp: Path, name: str, provider: str, source: str) -> Path:
+    """Write ``name``.d and ``name``.c in ``tmp``, generate ``name``.h with usdtgen -h and
+    build ``tmp/name`` with $CC -O2; returns the program's path."""
+    (tmp / f"{name}.d").write_text(provider)
+    run(usdtgen_cmd() + ["-h", "-s", tmp / f"{name}.d", "-o", tmp / f"{name}.h"])
+    (tmp / f"{name}.c").write_text(source)
+    run([CC, "-O2", "-I", tmp, "-o", tmp / name, tmp / f"{name}.c"], cwd=tmp)
+    return tmp / name
+
+
 def usdtgen_cmd() -> list[str]:
     """How to run usdtgen: the console script installed next to this Python (not a pyenv
     shim, whose own start-up would be timed too), else ``python -m usdtgen``."""

@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import C_TIMING, CC, median, print_header, program_stats, report_bpftrace, run, \
-    run_tracer, table, tempdir, usdtgen_cmd  # noqa: E402
+from _common import C_TIMING, build_probe_program, median, print_header, program_stats, \
+    report_bpftrace, run, run_tracer, table, tempdir, usdtgen_cmd  # noqa: E402
 
 PROVIDER = "provider bench { probe req(long i, const char *name, int x); };\n"
 PROGRAM = C_TIMING + r"""
@@ -102,11 +102,7 @@ def main() -> None:
     usdtgen = usdtgen_cmd()
     with tempdir("bpfpath") as tmp:
         tmp = Path(tmp)
-        (tmp / "bench.d").write_text(PROVIDER)
-        run(usdtgen + ["-h", "-s", tmp / "bench.d", "-o", tmp / "bench.h"])
-        (tmp / "bench.c").write_text(PROGRAM)
-        exe = tmp / "bench"
-        run([CC, "-O2", "-o", exe, tmp / "bench.c"], cwd=tmp)
+        exe = build_probe_program(tmp, "bench", PROVIDER, PROGRAM)
         command = f"{exe} {opts.hits} {tmp / 'stats.txt'}"
         untraced = []
         for _ in range(opts.runs):

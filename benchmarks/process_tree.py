@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CC, median, need, print_header, report_bpftrace, run, table, tempdir, \
-    usdtgen_cmd  # noqa: E402
+from _common import CC, build_probe_program, median, need, print_header, report_bpftrace, \
+    table, tempdir, usdtgen_cmd  # noqa: E402
 
 PROVIDER = "provider tree { probe hit(int child, long i); };\n"
 PROGRAM = r"""
@@ -134,11 +134,7 @@ def main() -> None:
     usdtgen = usdtgen_cmd()
     with tempdir("tree") as tmp:
         tmp = Path(tmp)
-        (tmp / "tree.d").write_text(PROVIDER)
-        run(usdtgen + ["-h", "-s", tmp / "tree.d", "-o", tmp / "tree.h"])
-        (tmp / "tree.c").write_text(PROGRAM)
-        exe = tmp / "tree"
-        run([CC, "-O2", "-I", tmp, tmp / "tree.c", "-o", exe])
+        exe = build_probe_program(tmp, "tree", PROVIDER, PROGRAM)
         modes = [
             ("untraced", None),
             ("usdtgen -p (records, tree filter)",

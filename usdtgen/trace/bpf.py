@@ -182,6 +182,25 @@ def possible_cpus() -> int:
     return total
 
 
+def map_keys(fd: int, key_size: int) -> list[bytes]:
+    """Every key of map ``fd`` now (keys deleted meanwhile may be missed, as the kernel
+    walks the map)."""
+    keys = []
+    key = ctypes.create_string_buffer(key_size)
+    next_key = ctypes.create_string_buffer(key_size)
+    first = True
+    while True:
+        attr = struct.pack("<IIQQ", fd, 0, 0 if first else ctypes.addressof(key),
+                           ctypes.addressof(next_key))
+        try:
+            _bpf(MAP_GET_NEXT_KEY, attr)
+        except OSError:
+            return keys                                   # ENOENT: the end
+        first = False
+        ctypes.memmove(key, next_key, key_size)
+        keys.append(key.raw)
+
+
 class PerCpuHash:
     """A BPF_MAP_TYPE_PERCPU_HASH of u64 key words → ``value_words`` u64s, summed over CPUs
     when read (one int, or a tuple of them)."""
@@ -197,20 +216,10 @@ class PerCpuHash:
         """key bytes → the value summed over CPUs (a tuple with several words); the caller
         wraps sums as its arithmetic wants."""
         out = {}
-        key = ctypes.create_string_buffer(self.key_size)
-        next_key = ctypes.create_string_buffer(self.key_size)
         words = self.value_words
         value = ctypes.create_string_buffer(8 * self.cpus * words)
-        first = True
-        while True:
-            attr = struct.pack("<IIQQ", self.fd, 0, 0 if first else ctypes.addressof(key),
-                               ctypes.addressof(next_key))
-            try:
-                _bpf(MAP_GET_NEXT_KEY, attr)
-            except OSError:
-                break                                     # ENOENT: the end
-            first = False
-            ctypes.memmove(key, next_key, self.key_size)
+        for raw_key in map_keys(self.fd, self.key_size):
+            key = ctypes.create_string_buffer(raw_key, self.key_size)
             try:
                 _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
                                                   ctypes.addressof(value), 0))
@@ -218,7 +227,7 @@ class PerCpuHash:
                 continue                                  # deleted meanwhile
             numbers = struct.unpack(f"<{self.cpus * words}q", value.raw)
             totals = tuple(sum(numbers[w::words]) for w in range(words))
-            out[key.raw] = totals[0] if words == 1 else totals
+            out[raw_key] = totals[0] if words == 1 else totals
         return out
 
     def close(self) -> None:
@@ -266,20 +275,7 @@ class U32Set:
             pass                                          # ENOENT: not a member
 
     def members(self) -> list[int]:
-        out = []
-        key = ctypes.create_string_buffer(4)
-        next_key = ctypes.create_string_buffer(4)
-        first = True
-        while True:
-            attr = struct.pack("<IIQQ", self.fd, 0, 0 if first else ctypes.addressof(key),
-                               ctypes.addressof(next_key))
-            try:
-                _bpf(MAP_GET_NEXT_KEY, attr)
-            except OSError:
-                return out                                # ENOENT: the end
-            first = False
-            ctypes.memmove(key, next_key, 4)
-            out.append(struct.unpack("<I", key.raw)[0])
+        return [struct.unpack("<I", key)[0] for key in map_keys(self.fd, 4)]
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from lark import Token, Tree
 
 from usdtgen.trace import bpf
-from usdtgen.trace.bpfgen import R_CTX, SCRATCH, Code, NotKernel, count, load_argument
+from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument
 from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
