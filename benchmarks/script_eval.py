@@ -9,7 +9,7 @@ its own figures to a file: events fired, its loop's wall and CPU time, its whole
 the CPU its parent (the tracer, which started it with -c) had used when the loop began
 (/proc/PPID/task/*/schedstat), and the loop's start and end (CLOCK_MONOTONIC).
 
-Three scripts, each run by three tools on the same program in the same run:
+Four scripts, each run by three tools on the same program in the same run:
 
   count      usdtgen  myapp:::request-done /arg2 >= 200/ { @[copyinstr(arg1)] = count(); }
              bpftrace usdt:PATH:myapp:request__done /arg2 >= 200/ { @[str(arg1)] = count(); }
@@ -17,10 +17,16 @@ Three scripts, each run by three tools on the same program in the same run:
              bpftrace usdt:PATH:myapp:request__done /arg2 >= 200/ { @[arg2] = count(); }
   quantize   usdtgen  myapp:::request-done { @ = quantize(arg3); }
              bpftrace usdt:PATH:myapp:request__done { @ = hist(arg3); }
+  latency    usdtgen  myapp:::request-start { self->ts = timestamp; }
+                      myapp:::request-done /self->ts/ { @ = quantize(timestamp - self->ts);
+                      self->ts = 0; }
+             bpftrace the same with @ts[tid] = nsecs, hist() and delete()
+             (the program fires request__start just before each request__done: a hit here
+             is the pair, and counted = the pairs in the distribution)
 
   tools: usdt-kern  usdtgen trace as is: a site whose clauses allow it is aggregated in the
-                    kernel by a BPF program (count-int, quantize); count's string key keeps
-                    it in userspace (the path each script took is checked and printed)
+                    kernel by a BPF program (all four; a string key the program cannot
+                    read at once goes to userspace as a record)
          usdt-user  usdtgen trace --no-kernel-aggregation: every event to userspace
          bpftrace
 
@@ -66,6 +72,7 @@ static void __attribute__((noinline)) fire(long i)
     int status = statuses[i & 3];
     /* in registers: an indexed operand (paths(,%rax,8)) has no uprobe fetch-arg form */
     __asm__("" : "+r"(path), "+r"(status));
+    MYAPP_REQUEST_START((int)i, path);          /* a nop unless a script traces it */
     MYAPP_REQUEST_DONE((int)i, path, status, latency);
     __asm__ volatile("" ::: "memory");
 }
@@ -121,6 +128,12 @@ SCRIPTS = {
                   "usdt:{path}:myapp:request__done /arg2 >= 200/ {{ @[arg2] = count(); }}"),
     "quantize": ("myapp:::request-done { @ = quantize(arg3); }",
                  "usdt:{path}:myapp:request__done {{ @ = hist(arg3); }}"),
+    "latency": ("myapp:::request-start { self->ts = timestamp; } "
+                "myapp:::request-done /self->ts/ { @ = quantize(timestamp - self->ts); "
+                "self->ts = 0; }",
+                "usdt:{path}:myapp:request__start {{ @ts[tid] = nsecs; }} "
+                "usdt:{path}:myapp:request__done /@ts[tid]/ {{ @ = hist(nsecs - @ts[tid]); "
+                "delete(@ts[tid]); }}"),
 }
 KEPT_UP_LAG = 0.5             # s after the program's last event: more means a backlog was read
 

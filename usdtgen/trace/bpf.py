@@ -28,7 +28,7 @@ PERF_EVENT_IOC_SET_BPF = 0x40042408
 # helpers
 MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER, PROBE_READ_USER_STR = \
     1, 2, 14, 112, 114
-KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_COMM = 5, 8, 16
+MAP_DELETE, KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_COMM = 3, 5, 8, 16
 RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, COPY_FROM_USER = 130, 131, 132, 148
 MAP_TYPE_ARRAY = 2
 NOEXIST = 1
@@ -103,7 +103,7 @@ def alu_imm(op: str, dst: int, imm: int) -> bytes:
 
 
 def alu_reg(op: str, dst: int, src: int) -> bytes:
-    code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F}[op]
+    code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F, "or": 0x4F, "and": 0x5F, "xor": 0xAF}[op]
     return insn(code, dst, src)
 
 
@@ -250,6 +250,19 @@ class PerCpuCounter(PerCpuHash):
         _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
                                           ctypes.addressof(value), 0))
         return sum(struct.unpack(f"<{self.cpus}q", value.raw))
+
+
+class HashMap:
+    """A BPF_MAP_TYPE_HASH that only programs read and write (thread-local variables)."""
+
+    def __init__(self, key_size: int, value_size: int, max_entries: int):
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_HASH, key_size, value_size,
+                                               max_entries, 0))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class U32Set:

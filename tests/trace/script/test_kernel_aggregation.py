@@ -323,6 +323,27 @@ ELIGIBLE = {
     "sum(u) by u": ("kt:::val { @u[args[2]] = sum(args[2]); @n[args[2]] = count(); }",
                     {"@u": lambda rows, pid: sum_by(rows, lambda r: (u_of(r),), u_of),
                      "@n": lambda rows, pid: count_by(rows, lambda r: (u_of(r),))}),
+    # arithmetic with C's conversions: argN are int64; args[1] is an int (32 bits, signed);
+    # args[2] an unsigned int, so args[2] * 5 wraps at 32 bits and stays positive
+    "arithmetic": ("kt:::val /arg1 * 2 + 1 != 3/ { @s[arg1 * 3 + 1] = sum(arg0 * 2 - arg1); "
+                   "@x[args[1] & 1, args[1] ^ -2] = count(); @q = quantize(args[2] * 5); }",
+                   {"@s": lambda rows, pid: sum_by([r for r in rows if r[1] != 1],
+                                                   lambda r: (r[1] * 3 + 1,),
+                                                   lambda r: wrap64(r[0] * 2 - r[1])),
+                    "@x": lambda rows, pid: count_by([r for r in rows if r[1] != 1],
+                                                     lambda r: (r[1] & 1, r[1] ^ -2)),
+                    "@q": lambda rows, pid: quantize_by([r for r in rows if r[1] != 1],
+                                                        lambda r: (),
+                                                        lambda r: (u_of(r) * 5) % (1 << 32))}),
+    # thread-local variables in the kernel: set, read in predicates and sums, freed by 0
+    "thread variables": ("kt:::val { self->v = arg0 * 2; } "
+                         "kt:::val /self->v > 0/ { @pos[arg1] = sum(self->v); self->v = 0; } "
+                         "kt:::val /self->v/ { @neg = count(); }",
+                         {"@pos": lambda rows, pid: sum_by(
+                             [r for r in rows if wrap64(2 * r[0]) > 0], lambda r: (r[1],),
+                             lambda r: wrap64(2 * r[0])),
+                          "@neg": lambda rows, pid: {
+                              (): sum(1 for r in rows if wrap64(2 * r[0]) < 0)}}),
 }
 
 
@@ -430,8 +451,8 @@ FALLBACK = {
     "string predicate": ('kt:::named /copyinstr(arg0) != "beta"/ { @c[arg1] = count(); }',
                          lambda rows: count_by([r for r in rows if (r[1] & 3) != 1],
                                                lambda r: (r[1],))),
-    "avg": ("kt:::val { @c[arg1] = avg(arg1 * 10); }",
-            lambda rows: {(k,): 10 * k for k in range(-3, 4)}),
+    "division": ("kt:::val { @c[arg1] = avg(arg1 * 10 / 3); }",
+                 lambda rows: {(k,): int(10 * k / 3) for k in range(-3, 4)}),
     "or predicate": ("kt:::val /arg1 < 0 || arg0 == 7/ { @c[arg1] = count(); }",
                      lambda rows: count_by([r for r in rows if r[1] < 0 or r[0] == 7],
                                            lambda r: (r[1],))),

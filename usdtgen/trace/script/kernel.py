@@ -27,12 +27,27 @@ from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize")
+ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor"}
 
 
 @dataclass
 class Operand:
-    kind: str            # "arg", "pid", "tid", "const"
-    value: int = 0       # argument index or constant
+    kind: str            # "arg", "pid", "tid", "const", "string", "timestamp", "self", "binary"
+    value: int = 0       # argument index, constant, or thread-local variable number
+    op: str = ""         # binary: + - * & | ^
+    left: "Operand | None" = None
+    right: "Operand | None" = None
+    size: int = 8        # binary: the result's size and sign by C's conversions
+    signed: bool = True
+
+
+@dataclass
+class KernelAssign:
+    """``self->name = value``; assigning 0 frees the variable, as in D."""
+
+    variable: int        # its number (thread_variable_number)
+    value: Operand
+    keys = ()            # (it updates no aggregation: no key)
 
 
 @dataclass
@@ -47,7 +62,7 @@ class KernelStatement:
 class KernelClause:
     conditions: list[tuple[Operand, str, Operand, str]]  # left op right, "signed",
                                                           # "unsigned64" or "unsigned32"
-    statements: list[KernelStatement]
+    statements: list                                     # KernelStatement | KernelAssign, in order
 
 
 @dataclass
@@ -59,6 +74,7 @@ class KernelSite:
     maps: list = field(default_factory=list)        # (statement, PerCpuHash)
     strsize: int = 256                              # bytes of a string key, its NUL included
     counters: object = None                         # PerCpuCounter: faults, drops
+    thread_variables_fd: int | None = None          # the script's self-> variables (HashMap)
     program_fd: int = -1
     seen: dict = field(default_factory=dict)        # (map index, key bytes) -> value read
     counted: list = field(default_factory=lambda: [0, 0])     # faults, drops already reported
@@ -99,6 +115,10 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         if node.data != "assignment" or str(node.children[1]) != "=":
             raise NotKernel("the clause does more than aggregate")
         target, _, value = node.children
+        variable = _thread_variable(compiler, target)
+        if variable is not None:
+            statements.append(KernelAssign(variable, _operand(compiler, value, probe)))
+            continue
         name = _aggregation_name(target)
         if name is None or not (isinstance(value, Tree) and value.data == "call"):
             raise NotKernel("the clause does more than aggregate")
@@ -113,6 +133,11 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         operand = _operand(compiler, args[0], probe) if args else None
         statements.append(KernelStatement(compiler.machine.aggregations[name], function, keys,
                                           operand))
+    variables = any(isinstance(s, KernelAssign) for s in statements) or \
+        uses_thread_variables(clause)
+    if variables and any(k.kind == "string" for s in statements for k in s.keys):
+        # such a hit could be handed to userspace, which does not see the variables
+        raise NotKernel("string keys and thread-local variables together are kept in userspace")
     return KernelClause(conditions, statements)
 
 
@@ -124,13 +149,41 @@ def _aggregation_name(node):
     return None
 
 
+def thread_variable_number(compiler, name: str) -> int:
+    """The number the kernel knows thread-local variable ``name`` by (one per script)."""
+    numbers = compiler.__dict__.setdefault("kernel_thread_variables", {})
+    return numbers.setdefault(name, len(numbers))
+
+
+def _thread_variable(compiler, node) -> int | None:
+    if isinstance(node, Tree) and node.data == "member" and node.children[0].data == "name":
+        scope = str(node.children[0].children[0])
+        if scope == "self":
+            return thread_variable_number(compiler, str(node.children[1]))
+        if scope == "this":
+            raise NotKernel("clause-local variables are kept in userspace")
+    return None
+
+
+def uses_thread_variables(clause) -> bool:
+    """Whether the clause reads or writes a self-> variable."""
+    return any(node.data == "member" and node.children[0].data == "name" and
+               str(node.children[0].children[0]) == "self"
+               for node in clause.node.iter_subtrees())
+
+
 def _conjunction(compiler, node, probe, out) -> None:
     if node.data == "and_":
         _conjunction(compiler, node.children[0], probe, out)
         _conjunction(compiler, node.children[1], probe, out)
         return
+    if node.data == "unary_op" and str(node.children[0]) == "!":       # !x: x == 0
+        out.append((_operand(compiler, node.children[1], probe), "==", Operand("const", 0),
+                    "signed"))
+        return
     if node.data != "binary" or str(node.children[1]) not in ("==", "!=", "<", "<=", ">", ">="):
-        raise NotKernel("the predicate is not a conjunction of comparisons")
+        out.append((_operand(compiler, node, probe), "!=", Operand("const", 0), "signed"))
+        return
     left = _operand(compiler, node.children[0], probe)
     right = _operand(compiler, node.children[2], probe)
     _, ty = compiler.expr(node.children[0])
@@ -181,6 +234,14 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
         if probe is None or probe.arg_types is None:
             raise NotKernel("argument types unknown")
         return Operand("arg", compiler.constant(node.children[1].children[0]))
+    if node.data == "name" and str(node.children[0]) == "timestamp":
+        return Operand("timestamp")
+    variable = _thread_variable(compiler, node)
+    if variable is not None:
+        return Operand("self", variable)
+    if node.data == "binary" and str(node.children[1]) in ARITHMETIC:
+        return Operand("binary", 0, str(node.children[1]), _operand(compiler, node.children[0], probe),
+                       _operand(compiler, node.children[2], probe), ty.size, ty.signed)
     if node.data in ("int_literal", "char_literal", "macro", "unary_op"):
         try:
             value = fn(None)
@@ -188,15 +249,19 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
             value = None
         if isinstance(value, int):
             return Operand("const", value)
-    raise NotKernel("an operand is not an argument, pid, tid or constant")
+    raise NotKernel("an operand is not an argument, pid, tid, timestamp, self-> variable, "
+                    "constant or arithmetic on those")
 
 
 # -- code ----------------------------------------------------------------------------------------
 
 R_TMP, R_TMP2, R_VALUE = 7, 8, 9
 ZERO = -24              # the initial value of a new map entry (two words: avg's)
-KEY_SPACE = 480         # the key, at the bottom of the 512-byte stack
+KEY_SPACE = 440         # the key, below it
 KEY = ZERO - KEY_SPACE
+VARIABLE_KEY = KEY - 8  # a thread-local variable's key: thread id << 8 | its number
+VARIABLE_VALUE = KEY - 16
+SPILL, SPILLS = KEY - 24, 3     # left sides of arithmetic, down to the stack's 512 bytes
 STRING_KEY_MAX = 256    # bytes a string key may take in the kernel (DTrace's strsize)
 FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
 
@@ -212,8 +277,40 @@ def key_layout(statement, strsize: int) -> list[tuple[str, int]]:
 
 
 def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: int,
-          fail: str) -> None:
-    """Put ``operand``'s 64-bit value in register ``dst``."""
+          fail: str, variables_fd: int | None = None, depth: int = 0) -> None:
+    """Put ``operand``'s 64-bit value in register ``dst``. Clobbers r0-r5; arithmetic keeps
+    its left side in a stack slot of its own (``depth``) while the right one is computed."""
+    if operand.kind == "binary":
+        if depth >= SPILLS:
+            raise NotKernel("the expression is nested too deeply for the kernel")
+        _load(code, operand.left, specs, arch, site_relative, dst, fail, variables_fd, depth + 1)
+        code.emit(bpf.stx64(10, SPILL - 8 * depth, dst))
+        _load(code, operand.right, specs, arch, site_relative, dst, fail, variables_fd,
+              depth + 1)
+        code.emit(bpf.ldx64(1, 10, SPILL - 8 * depth),
+                  bpf.alu_reg(ARITHMETIC[operand.op], 1, dst), bpf.mov_reg(dst, 1))
+        if operand.size < 8:                      # C: the result wraps at its size
+            shift = 64 - 8 * operand.size
+            code.emit(bpf.alu_imm("lsh", dst, shift),
+                      bpf.alu_imm("arsh" if operand.signed else "rsh", dst, shift))
+        return
+    if operand.kind == "timestamp":
+        code.emit(bpf.call(bpf.KTIME_GET_NS), bpf.mov_reg(dst, 0))
+        return
+    if operand.kind == "self":
+        if variables_fd is None:
+            raise NotKernel("thread-local variables are kept in userspace")
+        absent, done = code.fresh("unset"), code.fresh("got")
+        _variable_key(code, operand.value)
+        code.emit(bpf.ld_map(1, variables_fd), bpf.mov_reg(2, 10),
+                  bpf.alu_imm("add", 2, VARIABLE_KEY), bpf.call(bpf.MAP_LOOKUP))
+        code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), absent)
+        code.emit(bpf.ldx64(dst, 0, 0))
+        code.jump(lambda off: bpf.ja(off), done)
+        code.label(absent)
+        code.emit(bpf.mov_imm(dst, 0))                   # D: an unset variable reads as 0
+        code.label(done)
+        return
     if operand.kind == "const":
         value = operand.value
         code.emit(bpf.mov_imm(dst, value) if -(1 << 31) <= value < (1 << 31)
@@ -255,7 +352,8 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     strings = sorted({k.value for clause in site.clauses for statement in clause.statements
                       for k in statement.keys if k.kind == "string"})
     for index in strings:
-        _load(code, Operand("arg", index), specs, arch, site_relative, R_TMP, "pass")
+        _load(code, Operand("arg", index), specs, arch, site_relative, R_TMP, "pass",
+                      site.thread_variables_fd)
         code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
         code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, site.strsize),
                   bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
@@ -264,8 +362,10 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
         for left, op, right, how in clause.conditions:
-            _load(code, left, specs, arch, site_relative, R_TMP, next_clause)
-            _load(code, right, specs, arch, site_relative, R_TMP2, next_clause)
+            _load(code, left, specs, arch, site_relative, R_TMP, next_clause,
+                      site.thread_variables_fd)
+            _load(code, right, specs, arch, site_relative, R_TMP2, next_clause,
+                      site.thread_variables_fd)
             if how == "unsigned32":
                 for reg in (R_TMP, R_TMP2):
                     code.emit(bpf.alu_imm("lsh", reg, 32), bpf.alu_imm("rsh", reg, 32))
@@ -273,6 +373,11 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             code.jump(lambda off, inverse=inverse, signed=how == "signed":
                       bpf.jump_reg(inverse, signed, R_TMP, R_TMP2, off), next_clause)
         for statement in clause.statements:
+            if isinstance(statement, KernelAssign):
+                after = code.fresh("after")
+                _assign(code, statement, site, specs, arch, site_relative, after)
+                code.label(after)
+                continue
             table = site.maps[map_index][1]
             map_index += 1
             after = f"after_{map_index}"
@@ -280,7 +385,8 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             offset = KEY
             for key, (kind, size) in zip(statement.keys, layout):
                 if kind == "string":
-                    _load(code, Operand("arg", key.value), specs, arch, site_relative, R_TMP, after)
+                    _load(code, Operand("arg", key.value), specs, arch, site_relative, R_TMP, after,
+                      site.thread_variables_fd)
                     for word in range(0, size, 8):         # the bytes after the NUL are 0
                         code.emit(bpf.st64(10, offset + word, 0))
                     code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, offset),
@@ -296,18 +402,21 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                     code.jump(lambda off: bpf.ja(off), after)
                     code.label(read)
                 else:
-                    _load(code, key, specs, arch, site_relative, R_TMP, after)
+                    _load(code, key, specs, arch, site_relative, R_TMP, after,
+                      site.thread_variables_fd)
                     code.emit(bpf.stx64(10, offset, R_TMP))
                 offset += size
             words = len(statement.keys)
             if statement.function == "quantize":
-                _load(code, statement.value, specs, arch, site_relative, R_TMP, after)
+                _load(code, statement.value, specs, arch, site_relative, R_TMP, after,
+                      site.thread_variables_fd)
                 _quantize_index(code, R_TMP)
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             elif statement.function in ("sum", "avg"):
-                _load(code, statement.value, specs, arch, site_relative, R_VALUE, after)
+                _load(code, statement.value, specs, arch, site_relative, R_VALUE, after,
+                      site.thread_variables_fd)
             else:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
@@ -324,6 +433,33 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
         else:
             code.emit(bpf.mov_imm(0, 1), bpf.exit_())    # to userspace, by the uprobe event
     return code.assemble()
+
+
+def _variable_key(code: Code, number: int) -> None:
+    """The key of thread-local variable ``number`` of the running thread, at VARIABLE_KEY."""
+    code.emit(bpf.call(bpf.GET_CURRENT_PID_TGID), bpf.alu_imm("lsh", 0, 32),
+              bpf.alu_imm("rsh", 0, 24), bpf.or_imm(0, number),
+              bpf.stx64(10, VARIABLE_KEY, 0))
+
+
+def _assign(code: Code, statement: KernelAssign, site: KernelSite, specs, arch: str,
+            site_relative, after: str) -> None:
+    """self->name = value: 0 deletes the variable; a full map is counted as a drop."""
+    _load(code, statement.value, specs, arch, site_relative, R_VALUE, after,
+          site.thread_variables_fd)
+    _variable_key(code, statement.variable)
+    store, done = code.fresh("store"), code.fresh("assigned")
+    code.jump(lambda off: bpf.jump_imm("!=", False, R_VALUE, 0, off), store)
+    code.emit(bpf.ld_map(1, site.thread_variables_fd), bpf.mov_reg(2, 10),
+              bpf.alu_imm("add", 2, VARIABLE_KEY), bpf.call(bpf.MAP_DELETE))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(store)
+    code.emit(bpf.stx64(10, VARIABLE_VALUE, R_VALUE), bpf.ld_map(1, site.thread_variables_fd),
+              bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, VARIABLE_KEY), bpf.mov_reg(3, 10),
+              bpf.alu_imm("add", 3, VARIABLE_VALUE), bpf.mov_imm(4, 0), bpf.call(bpf.MAP_UPDATE))
+    code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), done)
+    _bump(code, site.counters.fd, DROP)
+    code.label(done)
 
 
 def _quantize_index(code: Code, reg: int) -> None:
@@ -399,6 +535,8 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
     site.counters = bpf.PerCpuCounter(2)
     for clause in site.clauses:
         for statement in clause.statements:
+            if isinstance(statement, KernelAssign):
+                continue
             size = sum(part for _, part in key_layout(statement, site.strsize))
             if size > KEY_SPACE:
                 raise NotKernel("the key is too large for the kernel's stack")

@@ -19,6 +19,7 @@ from usdtgen.trace.session import TraceConfig, TraceHooks, run_trace
 
 ZEROS = (0,) * MAX_ARGS
 NO_STRINGS = (None,) * MAX_ARGS
+THREAD_VARIABLES = 65536       # self-> variables the kernel keeps at once (DTrace: dynvarsize)
 BEGIN_ID, END_ID, ERROR_ID = 1, 2, 3
 
 
@@ -66,6 +67,8 @@ class Script:
         self.checked_matches = False
         self.kernel = kernel                    # aggregate in the kernel where a site allows
         self.kernel_sites: list = []
+        self._variables_in_kernel: bool | None = None
+        self._variables_map = None              # a HashMap, once a site needs it
         machine.sync = self.sync_kernel
 
     def new_id(self) -> int:
@@ -134,11 +137,15 @@ class Script:
     def site_kernel(self, listed):
         """A loader of the BPF program aggregating this site's hits in the kernel, or None
         when one of its clauses (or its arguments) needs userspace."""
-        from usdtgen.trace.script.kernel import KernelSite, NotKernel, kernel_clause, load_site
+        from usdtgen.trace.script.kernel import KernelSite, NotKernel, kernel_clause, \
+            load_site, uses_thread_variables
         if not self.kernel or listed.args is None:
             return None
         info, bound = self.bind_site(listed)
         if not bound:
+            return None
+        variables = any(uses_thread_variables(clause) for clause, _, _ in bound)
+        if variables and not self.thread_variables_in_kernel():
             return None
         try:
             site = KernelSite([kernel_clause(self.compiler, clause, info)
@@ -147,6 +154,8 @@ class Script:
         except NotKernel:
             return None
         site.strsize = self.machine.strsize
+        if variables:
+            site.thread_variables_fd = self.thread_variables_map().fd
         specs = listed.args.args if listed.args is not None else ()
         arch = listed.site.machine                # platform.machine()'s names
 
@@ -171,9 +180,41 @@ class Script:
                     f"usdtgen: {dropped} hits of {site.name} not aggregated: an in-kernel "
                     f"aggregation is full ({MAX_ENTRIES} keys)\n")
 
+    def thread_variables_in_kernel(self) -> bool:
+        """Whether the script's self-> variables live in the kernel: only when every clause
+        that uses one is a USDT clause that runs there whole (a variable is never split
+        between the kernel and usdtgen)."""
+        if self._variables_in_kernel is None:
+            from usdtgen.trace.script.kernel import kernel_clause, uses_thread_variables
+            decision = self.kernel
+            for clause in self.clauses:
+                if not decision:
+                    break
+                if not uses_thread_variables(clause):
+                    continue
+                if any(d.kind != "usdt" for d in clause.descriptions):
+                    decision = False
+                    continue
+                try:
+                    kernel_clause(self.compiler, clause, None)
+                except Exception:                      # NotKernel, or untyped without a probe
+                    decision = False
+            self._variables_in_kernel = decision
+        return self._variables_in_kernel
+
+    def thread_variables_map(self):
+        """The map every site program keeps the self-> variables in (thread, variable)."""
+        if self._variables_map is None:
+            from usdtgen.trace import bpf
+            self._variables_map = bpf.HashMap(8, 8, THREAD_VARIABLES)
+        return self._variables_map
+
     def close_kernel(self) -> None:
         for site in self.kernel_sites:
             site.close()
+        if self._variables_map is not None:
+            self._variables_map.close()
+            self._variables_map = None
 
     def bind_site(self, listed):
         site = listed.site
