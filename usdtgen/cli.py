@@ -405,11 +405,13 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
         def warn(message: str) -> None:           # shown even when quiet: a script's quiet
             click.echo(f"usdtgen: warning: {message}", err=True)   # is about its output
 
-        def notice(matched: int, in_kernel: int) -> None:
+        def notice(matched: int, in_kernel: int, clauses_in_kernel: int, clauses: int) -> None:
             if not script.machine.quiet and not as_json:
                 what = f"script '{filename}'" if script_file else \
                     f"description '{re.split(r'[{{/;]', text.strip(), maxsplit=1)[0].strip()}'"
-                kernel = f" ({in_kernel} aggregated in the kernel)" if in_kernel else ""
+                kernel = f" ({in_kernel} aggregated in the kernel, {clauses_in_kernel} of " \
+                         f"{clauses} clause{'s' if clauses != 1 else ''} run there)" \
+                    if in_kernel else ""
                 click.echo(f"usdtgen: {what} matched {matched} probe{'s' if matched != 1 else ''}"
                            f"{kernel}", err=True)
 

@@ -67,6 +67,8 @@ class Script:
         self.checked_matches = False
         self.kernel = kernel                    # aggregate in the kernel where a site allows
         self.kernel_sites: list = []
+        self.clause_sites: dict = {}            # clause index -> sites it is bound to
+        self.kernel_clause_sites: dict = {}     # clause index -> of those, in the kernel
         self._variables_in_kernel: bool | None = None
         self._variables_map = None              # a HashMap, once a site needs it
         machine.sync = self.sync_kernel
@@ -164,6 +166,9 @@ class Script:
             program_fd = load_site(site, specs, arch, member_set_fd, site_relative,
                                    emit_record, sleepable)
             self.kernel_sites.append(site)
+            for clause, _, _ in bound:
+                self.kernel_clause_sites[clause.index] = \
+                    self.kernel_clause_sites.get(clause.index, 0) + 1
             return program_fd
         return load
 
@@ -241,6 +246,7 @@ class Script:
             if any(d.matches(site.provider, info.module, function, site.name, pid)
                    for d in clause.descriptions):
                 bound.append((clause, *self.compiler.bind(clause, info)))
+                self.clause_sites[clause.index] = self.clause_sites.get(clause.index, 0) + 1
         self.sites_matched += 1
         known = self.bound_by_site[key] = (info, bound)
         return known
@@ -291,6 +297,12 @@ class Script:
             return None
         return max(0.0, (min(t.next_ns for t in self.timers) - time.monotonic_ns()) / 1e9)
 
+    def clauses_in_kernel(self) -> tuple[int, int]:
+        """(USDT clauses that run in the kernel at every site they match, USDT clauses)."""
+        whole = sum(1 for index, sites in self.clause_sites.items()
+                    if sites and self.kernel_clause_sites.get(index, 0) == sites)
+        return whole, len(self.usdt)
+
     def probes_matched(self) -> int:
         specials = sum(1 for bound in (self.begin, self.end, self.machine.error_clauses) if bound)
         return self.sites_matched + specials + len(self.timers)
@@ -306,7 +318,8 @@ class _Hooks(TraceHooks):
 
     def started(self):
         script = self.script
-        self.notice(script.probes_matched(), len(script.kernel_sites))
+        self.notice(script.probes_matched(), len(script.kernel_sites),
+                    *script.clauses_in_kernel())
         script.fire_begin()
         script.machine.output.flush()
 
@@ -366,7 +379,7 @@ def trace_config(script: Script, target=None, pid=None, command=None, types=None
 
 
 def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
-               notice=lambda matched, in_kernel: None) -> int:
+               notice=lambda matched, in_kernel, clauses_in_kernel, clauses: None) -> int:
     """Trace, then fire END and print what is left; returns the exit status (exit()'s
     value; else, with -c, the command's)."""
     if script.usdt and config.target is None and config.pid is None and config.command is None:
