@@ -97,13 +97,14 @@ def mov_imm(dst: int, imm: int) -> bytes:
 
 
 def alu_imm(op: str, dst: int, imm: int) -> bytes:
-    code = {"add": 0x07, "sub": 0x17, "mul": 0x27, "and": 0x57, "lsh": 0x67, "rsh": 0x77,
-            "arsh": 0xC7}[op]
+    code = {"add": 0x07, "sub": 0x17, "mul": 0x27, "div": 0x37, "and": 0x57, "lsh": 0x67,
+            "rsh": 0x77, "arsh": 0xC7}[op]
     return insn(code, dst, 0, 0, imm)
 
 
 def alu_reg(op: str, dst: int, src: int) -> bytes:
-    code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F, "or": 0x4F, "and": 0x5F, "xor": 0xAF}[op]
+    code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F, "div": 0x3F, "or": 0x4F, "and": 0x5F,
+            "xor": 0xAF}[op]
     return insn(code, dst, src)
 
 

@@ -233,6 +233,19 @@ def buckets(vs) -> list[list[int]]:
     return [[label, counts[label]] for label in sorted(counts)]
 
 
+def lquantize_by(rows, key, value, low: int, high: int, step: int) -> dict:
+    """DTrace's lquantize(): [lower bound, count] of the non-empty buckets, None for the one
+    below ``low``; the last bucket starts at ``high``."""
+    groups: dict = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        v = wrap64(value(row))
+        label = None if v < low else min(low + (v - low) // step * step, high)
+        groups[key(row)][label] += 1
+    return {k: sorted(([label, n] for label, n in counts.items()),
+                      key=lambda pair: -(1 << 70) if pair[0] is None else pair[0])
+            for k, counts in groups.items()}
+
+
 NAMES = ("alpha", "beta", "gamma", "delta")       # the program's names[k & 3]
 
 
@@ -335,6 +348,13 @@ ELIGIBLE = {
                     "@q": lambda rows, pid: quantize_by([r for r in rows if r[1] != 1],
                                                         lambda r: (),
                                                         lambda r: (u_of(r) * 5) % (1 << 32))}),
+    "lquantize": ("kt:::val { @l[arg1] = lquantize(arg1 * 100 + 50, -250, 250, 100); "
+                  "@w = lquantize(arg0, -1000000, 1000000, 250000); }",
+                  {"@l": lambda rows, pid: lquantize_by(rows, lambda r: (r[1],),
+                                                        lambda r: r[1] * 100 + 50,
+                                                        -250, 250, 100),
+                   "@w": lambda rows, pid: lquantize_by(rows, lambda r: (), lambda r: r[0],
+                                                        -1000000, 1000000, 250000)}),
     # thread-local variables in the kernel: set, read in predicates and sums, freed by 0
     "thread variables": ("kt:::val { self->v = arg0 * 2; } "
                          "kt:::val /self->v > 0/ { @pos[arg1] = sum(self->v); self->v = 0; } "

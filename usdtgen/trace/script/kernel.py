@@ -1,18 +1,17 @@
-"""In-kernel aggregation for the clauses that allow it: a BPF program on the probe's uprobe
-updates a per-CPU hash map, so a hit costs no record, no wakeup and no Python.
+"""In-kernel evaluation for the clauses that allow it: the site's BPF program (built with
+usdtgen.trace.bpfgen) updates per-CPU hash maps, so a hit costs no record, no wakeup and no
+Python.
 
-A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)`` or
-``quantize(x)``, keyed by integers (argN, args[N] of integer type, pid, tid, constants) or
-strings of arguments (copyinstr(argN), string args[N]), with x an integer, and a predicate
-that is absent or a conjunction of comparisons between integers and constants. A hit whose
-string the program cannot read (its page not yet faulted in, or NULL) is passed on to
-userspace whole, where it is evaluated as any other event. A site goes to the kernel when
-every clause that matches it qualifies and its arguments are in registers, on the stack or
-constants; otherwise its events go to userspace as usual. The maps are read (and their
-growth since the last read added to the aggregations) before every printa() and at the end;
-clear() and trunc() act on what was read, so hits since then count in the next read.
-"""
-from __future__ import annotations
+A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
+``quantize(x)`` or ``lquantize(x, lo, hi, step)`` and assignments to thread-local variables,
+keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and ``+ - * & |
+^`` of those) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
+such integers and comparisons joined by ``&&``. A hit whose string the program cannot read at
+once (its page not yet faulted in, or NULL) goes to userspace whole, as a ring-buffer
+record, where it is evaluated as any other event. The maps are read (and their growth since
+the last read added to the aggregations) before every printa() and at the end; clear() and
+trunc() act on what was read, so hits since then count in the next read.
+"""from __future__ import annotations
 
 import os
 import re
@@ -22,11 +21,12 @@ from lark import Token, Tree
 
 from usdtgen.trace import bpf
 from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument
-from usdtgen.trace.script.aggregate import QUANTIZE_BUCKETS, wrap64
+from usdtgen.trace.script.aggregate import new_state, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
-KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize")
+KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize", "lquantize")
+DISTRIBUTIONS = ("quantize", "lquantize")     # the key ends with the value's bucket
 ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor"}
 
 
@@ -124,7 +124,8 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
             raise NotKernel("the clause does more than aggregate")
         function = str(value.children[0])
         args = [] if value.children[1] is None else list(value.children[1].children)
-        if function not in KERNEL_FUNCTIONS or (function == "quantize" and len(args) > 1):
+        if function not in KERNEL_FUNCTIONS or (function == "quantize" and len(args) > 1) or \
+                (function == "lquantize" and len(args) > 4):          # (not with an increment)
             raise NotKernel(f"{function}() is computed in userspace")
         keys = [] if target.data == "aggregation" else \
             [_operand(compiler, k, probe, key=True) for k in (target.children[1].children
@@ -271,7 +272,7 @@ def key_layout(statement, strsize: int) -> list[tuple[str, int]]:
     (strsize rounded up to 8), then the quantize bucket (8)."""
     parts = [("string", (strsize + 7) // 8 * 8) if k.kind == "string" else ("int", 8)
              for k in statement.keys]
-    if statement.function == "quantize":
+    if statement.function in DISTRIBUTIONS:
         parts.append(("int", 8))
     return parts
 
@@ -407,10 +408,13 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                     code.emit(bpf.stx64(10, offset, R_TMP))
                 offset += size
             words = len(statement.keys)
-            if statement.function == "quantize":
+            if statement.function in DISTRIBUTIONS:
                 _load(code, statement.value, specs, arch, site_relative, R_TMP, after,
                       site.thread_variables_fd)
-                _quantize_index(code, R_TMP)
+                if statement.function == "quantize":
+                    _quantize_index(code, R_TMP)
+                else:
+                    _lquantize_index(code, R_TMP, statement.aggregation.function)
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
@@ -460,6 +464,32 @@ def _assign(code: Code, statement: KernelAssign, site: KernelSite, specs, arch: 
     code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), done)
     _bump(code, site.counters.fd, DROP)
     code.label(done)
+
+
+def _lquantize_index(code: Code, reg: int, function) -> None:
+    """reg (a signed value) → its lquantize bucket, as usdtgen's aggregator counts them: 0
+    below the lowest bound, 1 + (value - low) / step inside, levels + 1 from the top on."""
+    low, _, step = function.params
+    levels = function.levels
+    inside, done = code.fresh("lq_in"), code.fresh("lq_done")
+    code.emit(_constant(1, low))
+    code.jump(lambda off: bpf.jump_reg(">=", True, reg, 1, off), inside)
+    code.emit(bpf.mov_imm(reg, 0))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(inside)
+    code.emit(bpf.alu_reg("sub", reg, 1), _constant(1, step),        # (value - low): unsigned
+              bpf.alu_reg("div", reg, 1), _constant(1, levels))
+    top = code.fresh("lq_top")
+    code.jump(lambda off: bpf.jump_reg(">=", False, reg, 1, off), top)
+    code.emit(bpf.alu_imm("add", reg, 1))
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(top)
+    code.emit(_constant(reg, levels + 1))
+    code.label(done)
+
+
+def _constant(dst: int, value: int) -> bytes:
+    return bpf.mov_imm(dst, value) if -(1 << 31) <= value < (1 << 31) else bpf.ld_imm64(dst, value)
 
 
 def _quantize_index(code: Code, reg: int) -> None:
@@ -587,12 +617,12 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                     entries[key] = state = [0, 0]
                 state[0] += delta[0]
                 state[1] = wrap64(state[1] + delta[1])
-            elif statement.function == "quantize":
+            elif statement.function in DISTRIBUTIONS:
                 state = entries.get(key)
                 if state is None:
-                    entries[key] = state = [0] * QUANTIZE_BUCKETS
+                    entries[key] = state = new_state(aggregation.function)
                 bucket = parts[nkeys]
-                if 0 <= bucket < QUANTIZE_BUCKETS:
+                if 0 <= bucket < len(state):
                     state[bucket] += delta
             else:
                 entries[key] = wrap64(entries.get(key, 0) + delta)
