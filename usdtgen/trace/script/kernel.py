@@ -11,7 +11,8 @@ once (its page not yet faulted in, or NULL) goes to userspace whole, as a ring-b
 record, where it is evaluated as any other event. The maps are read (and their growth since
 the last read added to the aggregations) before every printa() and at the end; clear() and
 trunc() act on what was read, so hits since then count in the next read.
-"""from __future__ import annotations
+"""
+from __future__ import annotations
 
 import os
 import re
