@@ -69,21 +69,34 @@ def format_values(event: Event) -> list:
 class Summary:
     """Counts for the end of a trace: events printed per probe and events the kernel lost."""
 
-    per_probe: dict = field(default_factory=dict)
+    by_site: dict = field(default_factory=dict)   # id(SiteEvent) -> [site, events]
     lost: int = 0
 
     @property
+    def per_probe(self) -> dict:
+        """"provider:probe" -> events printed (the sites of a probe together)."""
+        totals: dict = {}
+        for site, n in self.by_site.values():
+            key = f"{site.provider}:{site.probe}"
+            totals[key] = totals.get(key, 0) + n
+        return totals
+
+    @property
     def events(self) -> int:
-        return sum(self.per_probe.values())
+        return sum(n for _, n in self.by_site.values())
 
     def count(self, event: Event) -> None:
-        key = f"{event.provider}:{event.probe}"
-        self.per_probe[key] = self.per_probe.get(key, 0) + 1
+        entry = self.by_site.get(id(event.site))       # (per event: no key to build)
+        if entry is None:
+            self.by_site[id(event.site)] = [event.site, 1]
+        else:
+            entry[1] += 1
 
     def text(self) -> str:
         lines = [f"{self.events} events, {self.lost} lost"]
-        width = max((len(k) for k in self.per_probe), default=0)
-        lines += [f"  {name:<{width}}  {n}" for name, n in sorted(self.per_probe.items())]
+        per_probe = self.per_probe
+        width = max((len(k) for k in per_probe), default=0)
+        lines += [f"  {name:<{width}}  {n}" for name, n in sorted(per_probe.items())]
         return "\n".join(lines)
 
     def json(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import difflib
+import operator
 import os
 import resource
 import select
@@ -530,6 +531,7 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
 # sample's time and writes the record with preemption disabled, microseconds apart; a virtual
 # CPU the host stops in between is the slow case, so the margin is generous.
 REORDER_NS = 100_000_000
+EVENT_TIME = operator.attrgetter("time")
 
 
 def _drain(attached: _Attached, summary: Summary, sink, final: bool = False) -> None:
@@ -556,11 +558,11 @@ def _drain(attached: _Attached, summary: Summary, sink, final: bool = False) -> 
     if not pending:
         return
     if fresh:
-        pending.sort(key=_event_time)        # runs of one CPU are sorted already: cheap
+        pending.sort(key=EVENT_TIME)         # mostly in order already: cheap
     if final or pending[-1].time <= horizon:
         ready, attached.pending = pending, []
     else:
-        cut = bisect.bisect_right(pending, horizon, key=_event_time)
+        cut = bisect.bisect_right(pending, horizon, key=EVENT_TIME)
         if cut == 0:
             return
         ready, attached.pending = pending[:cut], pending[cut:]
@@ -600,10 +602,6 @@ def _read_records(attached: _Attached) -> int:
             received[index] += 1
             fresh += 1
     return fresh
-
-
-def _event_time(event) -> int:
-    return event.time
 
 
 def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warnings, warn,
