@@ -72,6 +72,10 @@ def stx64(dst: int, off: int, src: int) -> bytes:
     return insn(0x7B, dst, src, off)
 
 
+def ldx8(dst: int, src: int, off: int) -> bytes:
+    return insn(0x71, dst, src, off)
+
+
 def ldx32(dst: int, src: int, off: int) -> bytes:
     return insn(0x61, dst, src, off)
 

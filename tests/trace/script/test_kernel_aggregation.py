@@ -348,6 +348,15 @@ ELIGIBLE = {
                     "@q": lambda rows, pid: quantize_by([r for r in rows if r[1] != 1],
                                                         lambda r: (),
                                                         lambda r: (u_of(r) * 5) % (1 << 32))}),
+    # strings compared in the kernel: equal, different, a prefix of a longer one
+    "string predicates": ('kt:::named /copyinstr(arg0) != "beta"/ { @c[arg1] = count(); } '
+                          'kt:::named /"gamma" == copyinstr(arg0) && arg1 > 0/ { @g = count(); } '
+                          'kt:::named /copyinstr(arg0) == "alp"/ { @prefix = count(); }',
+                          {"@c": lambda rows, pid: count_by([r for r in rows if (r[1] & 3) != 1],
+                                                            lambda r: (r[1],)),
+                           "@g": lambda rows, pid: {(): sum(1 for r in rows
+                                                             if NAMES[r[1] & 3] == "gamma"
+                                                             and r[1] > 0)}}),
     "lquantize": ("kt:::val { @l[arg1] = lquantize(arg1 * 100 + 50, -250, 250, 100); "
                   "@w = lquantize(arg0, -1000000, 1000000, 250000); }",
                   {"@l": lambda rows, pid: lquantize_by(rows, lambda r: (r[1],),
@@ -470,9 +479,9 @@ def test_no_loss_at_two_million_hits(kt):
 
 # -- 3. scripts that are not eligible fall back to userspace -------------------------------------
 FALLBACK = {
-    "string predicate": ('kt:::named /copyinstr(arg0) != "beta"/ { @c[arg1] = count(); }',
-                         lambda rows: count_by([r for r in rows if (r[1] & 3) != 1],
-                                               lambda r: (r[1],))),
+    "string ordering": ('kt:::named /copyinstr(arg0) < "beta"/ { @c[arg1] = count(); }',
+                        lambda rows: count_by([r for r in rows if NAMES[r[1] & 3] < "beta"],
+                                              lambda r: (r[1],))),
     "division": ("kt:::val { @c[arg1] = avg(arg1 * 10 / 3); }",
                  lambda rows: {(k,): int(10 * k / 3) for k in range(-3, 4)}),
     "or predicate": ("kt:::val /arg1 < 0 || arg0 == 7/ { @c[arg1] = count(); }",

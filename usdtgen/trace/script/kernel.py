@@ -6,9 +6,9 @@ A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``a
 ``quantize(x)`` or ``lquantize(x, lo, hi, step)`` and assignments to thread-local variables,
 keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and ``+ - * & |
 ^`` of those) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
-such integers and comparisons joined by ``&&``. A hit whose string the program cannot read at
-once (its page not yet faulted in, or NULL) goes to userspace whole, as a ring-buffer
-record, where it is evaluated as any other event. The maps are read (and their growth since
+such integers and comparisons (and of a string argument with a constant) joined by ``&&``.
+A hit whose string the program cannot read at once (its page not yet faulted in, or NULL)
+goes to userspace whole, as a ring-buffer record, where it is evaluated as any other event. The maps are read (and their growth since
 the last read added to the aggregations) before every printa() and at the end; clear() and
 trunc() act on what was read, so hits since then count in the next read.
 """
@@ -40,6 +40,7 @@ class Operand:
     right: "Operand | None" = None
     size: int = 8        # binary: the result's size and sign by C's conversions
     signed: bool = True
+    text: bytes = b""    # "literal": a string constant's bytes (UTF-8, no NUL)
 
 
 @dataclass
@@ -137,7 +138,8 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
                                           operand))
     variables = any(isinstance(s, KernelAssign) for s in statements) or \
         uses_thread_variables(clause)
-    if variables and any(k.kind == "string" for s in statements for k in s.keys):
+    if variables and (any(k.kind == "string" for s in statements for k in s.keys) or
+                      any(how == "string" for _, _, _, how in conditions)):
         # such a hit could be handed to userspace, which does not see the variables
         raise NotKernel("string keys and thread-local variables together are kept in userspace")
     return KernelClause(conditions, statements)
@@ -186,15 +188,38 @@ def _conjunction(compiler, node, probe, out) -> None:
     if node.data != "binary" or str(node.children[1]) not in ("==", "!=", "<", "<=", ">", ">="):
         out.append((_operand(compiler, node, probe), "!=", Operand("const", 0), "signed"))
         return
-    left = _operand(compiler, node.children[0], probe)
-    right = _operand(compiler, node.children[2], probe)
     _, ty = compiler.expr(node.children[0])
     _, rty = compiler.expr(node.children[2])
+    if ty.kind == "string" or rty.kind == "string":
+        out.append(_string_comparison(compiler, node, probe))
+        return
+    left = _operand(compiler, node.children[0], probe)
+    right = _operand(compiler, node.children[2], probe)
     if ty.kind != "int" or rty.kind != "int":
         raise NotKernel("a comparison's types are unknown")
     result = usual_arithmetic(ty, rty)                  # as userspace compares: C's conversions
     out.append((left, str(node.children[1]), right,
                 "signed" if result.signed else f"unsigned{8 * result.size}"))
+
+
+STRING_LITERAL_MAX = 128       # bytes of a string constant compared in the kernel
+
+
+def _string_comparison(compiler, node, probe) -> tuple:
+    """``copyinstr(argN) == "text"`` (or !=, either way round): the string and the constant
+    as a condition (string, op, literal, "string")."""
+    left, op, right = node.children
+    op = str(op)
+    if op not in ("==", "!=") or not all(isinstance(n, Tree) for n in (left, right)):
+        raise NotKernel("strings are ordered in userspace")
+    if left.data == "string_literal":
+        left, right = right, left
+    if right.data != "string_literal":
+        raise NotKernel("only a string and a constant are compared in the kernel")
+    text = compiler.expr(right)[0](None).encode("utf-8", "surrogateescape")
+    if len(text) + 2 > min(STRING_LITERAL_MAX, compiler.machine.strsize) or b"\0" in text:
+        raise NotKernel("the constant is too long to compare in the kernel")
+    return (_string_operand(compiler, left, probe), op, Operand("literal", text=text), "string")
 
 
 def _string_operand(compiler, node, probe) -> Operand:
@@ -364,6 +389,10 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
         for left, op, right, how in clause.conditions:
+            if how == "string":
+                _string_condition(code, left, op, right.text, specs, arch, site_relative,
+                                  next_clause)
+                continue
             _load(code, left, specs, arch, site_relative, R_TMP, next_clause,
                       site.thread_variables_fd)
             _load(code, right, specs, arch, site_relative, R_TMP2, next_clause,
@@ -438,6 +467,33 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
         else:
             code.emit(bpf.mov_imm(0, 1), bpf.exit_())    # to userspace, by the uprobe event
     return code.assemble()
+
+
+def _string_condition(code: Code, string: Operand, op: str, text: bytes, specs, arch: str,
+                      site_relative, false: str) -> None:
+    """Jump to ``false`` unless the string argument compares with ``text`` by ``op``: its
+    first len(text) + 1 bytes are compared with the constant's, its NUL included (a string
+    that cannot be read at once, or NULL, sends the hit to userspace)."""
+    _load(code, Operand("arg", string.value), specs, arch, site_relative, R_TMP, "pass")
+    code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
+    # one byte more than compared: a longer string, cut there, keeps its own byte at the
+    # constant's NUL (the helper puts the NUL it adds when it cuts one further on)
+    code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, len(text) + 2),
+              bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
+    code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), "pass")
+    differ = code.fresh("differ")
+    for i, byte in enumerate(text + b"\0"):
+        code.emit(bpf.ldx8(1, 10, KEY + i))
+        code.jump(lambda off, byte=byte: bpf.jump_imm("!=", False, 1, byte, off), differ)
+    if op == "==":                                     # equal: go on; different: false
+        same = code.fresh("same")
+        code.jump(lambda off: bpf.ja(off), same)
+        code.label(differ)
+        code.jump(lambda off: bpf.ja(off), false)
+        code.label(same)
+    else:                                              # equal: false; different: go on
+        code.jump(lambda off: bpf.ja(off), false)
+        code.label(differ)
 
 
 def _variable_key(code: Code, number: int) -> None:
