@@ -19,6 +19,7 @@ probe's semaphore drop back (KT_VAL_ENABLED() false).
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import subprocess
@@ -246,6 +247,21 @@ def lquantize_by(rows, key, value, low: int, high: int, step: int) -> dict:
             for k, counts in groups.items()}
 
 
+def bucketed_by(rows, key, value, bounds: list[int]) -> dict:
+    """[lower bound, count] of the non-empty buckets that ``bounds`` (ascending) open, None
+    for the one below the first bound."""
+    groups: dict = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        index = bisect.bisect_right(bounds, wrap64(value(row)))
+        groups[key(row)][bounds[index - 1] if index else None] += 1
+    return {k: sorted(([label, n] for label, n in counts.items()),
+                      key=lambda pair: -(1 << 70) if pair[0] is None else pair[0])
+            for k, counts in groups.items()}
+
+
+# llquantize(x, 10, 0, 2, 10): 1..9, then 10..90 by 10, 100..900 by 100, and 1000 on
+LLQ_BOUNDS = list(range(1, 10)) + list(range(10, 100, 10)) + list(range(100, 1000, 100)) + [1000]
+
 NAMES = ("alpha", "beta", "gamma", "delta")       # the program's names[k & 3]
 
 
@@ -357,6 +373,12 @@ ELIGIBLE = {
                            "@g": lambda rows, pid: {(): sum(1 for r in rows
                                                              if NAMES[r[1] & 3] == "gamma"
                                                              and r[1] > 0)}}),
+    "llquantize": ("kt:::val { @l[arg1] = llquantize(arg1 * 300 + 320, 10, 0, 2, 10); "
+                   "@w = llquantize(arg0, 10, 0, 2, 10); }",
+                   {"@l": lambda rows, pid: bucketed_by(rows, lambda r: (r[1],),
+                                                        lambda r: r[1] * 300 + 320, LLQ_BOUNDS),
+                    "@w": lambda rows, pid: bucketed_by(rows, lambda r: (), lambda r: r[0],
+                                                        LLQ_BOUNDS)}),
     "lquantize": ("kt:::val { @l[arg1] = lquantize(arg1 * 100 + 50, -250, 250, 100); "
                   "@w = lquantize(arg0, -1000000, 1000000, 250000); }",
                   {"@l": lambda rows, pid: lquantize_by(rows, lambda r: (r[1],),

@@ -3,7 +3,7 @@ usdtgen.trace.bpfgen) updates per-CPU hash maps, so a hit costs no record, no wa
 Python.
 
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
-``quantize(x)`` or ``lquantize(x, lo, hi, step)`` and assignments to thread-local variables,
+``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
 keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and ``+ - * & |
 ^`` of those) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
 such integers and comparisons (and of a string argument with a constant) joined by ``&&``.
@@ -26,8 +26,9 @@ from usdtgen.trace.script.aggregate import new_state, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
-KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize", "lquantize")
-DISTRIBUTIONS = ("quantize", "lquantize")     # the key ends with the value's bucket
+KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize", "lquantize", "llquantize")
+DISTRIBUTIONS = ("quantize", "lquantize", "llquantize")  # the key ends with the value's bucket
+LLQUANTIZE_BOUNDS_MAX = 512   # bounds an llquantize() may have in the kernel (one test each)
 ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor"}
 
 
@@ -127,7 +128,8 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         function = str(value.children[0])
         args = [] if value.children[1] is None else list(value.children[1].children)
         if function not in KERNEL_FUNCTIONS or (function == "quantize" and len(args) > 1) or \
-                (function == "lquantize" and len(args) > 4):          # (not with an increment)
+                (function == "lquantize" and len(args) > 4) or \
+                (function == "llquantize" and len(args) > 5):         # (not with an increment)
             raise NotKernel(f"{function}() is computed in userspace")
         keys = [] if target.data == "aggregation" else \
             [_operand(compiler, k, probe, key=True) for k in (target.children[1].children
@@ -443,8 +445,10 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                       site.thread_variables_fd)
                 if statement.function == "quantize":
                     _quantize_index(code, R_TMP)
-                else:
+                elif statement.function == "lquantize":
                     _lquantize_index(code, R_TMP, statement.aggregation.function)
+                else:
+                    _llquantize_index(code, R_TMP, statement.aggregation.function)
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
@@ -542,6 +546,24 @@ def _lquantize_index(code: Code, reg: int, function) -> None:
     code.jump(lambda off: bpf.ja(off), done)
     code.label(top)
     code.emit(_constant(reg, levels + 1))
+    code.label(done)
+
+
+def _llquantize_index(code: Code, reg: int, function) -> None:
+    """reg (a signed value) → its llquantize bucket: how many of the bounds are at or below
+    it (as bisect_right counts them in usdtgen's aggregator), one test per bound."""
+    bounds = function.bounds()
+    if len(bounds) > LLQUANTIZE_BOUNDS_MAX:
+        raise NotKernel(f"llquantize() with more than {LLQUANTIZE_BOUNDS_MAX} buckets")
+    done = code.fresh("llq_done")
+    for index, bound in enumerate(bounds):
+        below = code.fresh("llq_below")
+        code.emit(_constant(1, bound))
+        code.jump(lambda off: bpf.jump_reg(">=", True, reg, 1, off), below)
+        code.emit(bpf.mov_imm(reg, index))
+        code.jump(lambda off: bpf.ja(off), done)
+        code.label(below)
+    code.emit(_constant(reg, len(bounds)))
     code.label(done)
 
 
