@@ -108,13 +108,19 @@ def alu_imm(op: str, dst: int, imm: int) -> bytes:
 
 def alu_reg(op: str, dst: int, src: int) -> bytes:
     code = {"add": 0x0F, "sub": 0x1F, "mul": 0x2F, "div": 0x3F, "or": 0x4F, "and": 0x5F,
-            "xor": 0xAF}[op]
+            "lsh": 0x6F, "rsh": 0x7F, "xor": 0xAF, "arsh": 0xCF}[op]
     return insn(code, dst, src)
 
 
 def atomic_add64(dst: int, off: int, src: int) -> bytes:
     """*(u64 *)(dst + off) += src, atomically (a counter other runs may bump meanwhile)."""
     return insn(0xDB, dst, src, off, 0)
+
+
+def divide_reg(dst: int, src: int, signed: bool, remainder: bool = False) -> bytes:
+    """dst = dst / src (or dst % src), 64-bit; signed: truncated toward zero as in C (the
+    kernel's cpu v4 instructions, 6.6 on)."""
+    return insn(0x9F if remainder else 0x3F, dst, src, 1 if signed else 0)
 
 
 def atomic_xchg32(dst: int, off: int, src: int) -> bytes:

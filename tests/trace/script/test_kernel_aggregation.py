@@ -247,6 +247,16 @@ def lquantize_by(rows, key, value, low: int, high: int, step: int) -> dict:
             for k, counts in groups.items()}
 
 
+def c_div(a: int, b: int) -> int:
+    """C's division: truncated toward zero."""
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def c_rem(a: int, b: int) -> int:
+    return a - c_div(a, b) * b
+
+
 def bucketed_by(rows, key, value, bounds: list[int]) -> dict:
     """[lower bound, count] of the non-empty buckets that ``bounds`` (ascending) open, None
     for the one below the first bound."""
@@ -373,6 +383,21 @@ ELIGIBLE = {
                            "@g": lambda rows, pid: {(): sum(1 for r in rows
                                                              if NAMES[r[1] & 3] == "gamma"
                                                              and r[1] > 0)}}),
+    # division and remainder by constants (C: truncated toward zero; args[2] / 7 is unsigned
+    # int division), arithmetic and logical shifts
+    "division and shifts": ("kt:::val { @q[arg1 / 2] = sum(arg0 / 1000); "
+                            "@r[args[1] % 3] = sum(arg0 % 1000); @h = sum(arg0 >> 5); "
+                            "@u = sum(args[2] / 7); @w = sum(args[3] >> 60); }",
+                            {"@q": lambda rows, pid: sum_by(rows, lambda r: (c_div(r[1], 2),),
+                                                            lambda r: c_div(r[0], 1000)),
+                             "@r": lambda rows, pid: sum_by(rows, lambda r: (c_rem(r[1], 3),),
+                                                            lambda r: c_rem(r[0], 1000)),
+                             "@h": lambda rows, pid: sum_by(rows, lambda r: (),
+                                                            lambda r: r[0] >> 5),
+                             "@u": lambda rows, pid: sum_by(rows, lambda r: (),
+                                                            lambda r: u_of(r) // 7),
+                             "@w": lambda rows, pid: sum_by(
+                                 rows, lambda r: (), lambda r: (r[0] & ((1 << 64) - 1)) >> 60)}),
     "llquantize": ("kt:::val { @l[arg1] = llquantize(arg1 * 300 + 320, 10, 0, 2, 10); "
                    "@w = llquantize(arg0, 10, 0, 2, 10); }",
                    {"@l": lambda rows, pid: bucketed_by(rows, lambda r: (r[1],),
@@ -504,8 +529,9 @@ FALLBACK = {
     "string ordering": ('kt:::named /copyinstr(arg0) < "beta"/ { @c[arg1] = count(); }',
                         lambda rows: count_by([r for r in rows if NAMES[r[1] & 3] < "beta"],
                                               lambda r: (r[1],))),
-    "division": ("kt:::val { @c[arg1] = avg(arg1 * 10 / 3); }",
-                 lambda rows: {(k,): int(10 * k / 3) for k in range(-3, 4)}),
+    "division by an expression": ("kt:::val { @c[arg1] = avg(arg1 * 10 / (arg1 + 4)); }",
+                                  lambda rows: {(k,): c_div(10 * k, k + 4)
+                                                for k in range(-3, 4)}),
     "or predicate": ("kt:::val /arg1 < 0 || arg0 == 7/ { @c[arg1] = count(); }",
                      lambda rows: count_by([r for r in rows if r[1] < 0 or r[0] == 7],
                                            lambda r: (r[1],))),

@@ -4,8 +4,8 @@ Python.
 
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
 ``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
-keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and ``+ - * & |
-^`` of those) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
+keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and arithmetic
+on those, division by non-zero constants only) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
 such integers and comparisons (and of a string argument with a constant) joined by ``&&``.
 A hit whose string the program cannot read at once (its page not yet faulted in, or NULL)
 goes to userspace whole, as a ring-buffer record, where it is evaluated as any other event. The maps are read (and their growth since
@@ -29,7 +29,8 @@ MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize", "lquantize", "llquantize")
 DISTRIBUTIONS = ("quantize", "lquantize", "llquantize")  # the key ends with the value's bucket
 LLQUANTIZE_BOUNDS_MAX = 512   # bounds an llquantize() may have in the kernel (one test each)
-ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor"}
+ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
+              "/": "div", "%": "mod", "<<": "lsh", ">>": "rsh"}
 
 
 @dataclass
@@ -269,8 +270,13 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
     if variable is not None:
         return Operand("self", variable)
     if node.data == "binary" and str(node.children[1]) in ARITHMETIC:
-        return Operand("binary", 0, str(node.children[1]), _operand(compiler, node.children[0], probe),
-                       _operand(compiler, node.children[2], probe), ty.size, ty.signed)
+        op = str(node.children[1])
+        right = _operand(compiler, node.children[2], probe)
+        if op in ("/", "%") and not (right.kind == "const" and right.value != 0):
+            # a zero divisor is an error DTrace reports per hit: usdtgen does that
+            raise NotKernel("division by an expression is done in userspace")
+        return Operand("binary", 0, op, _operand(compiler, node.children[0], probe), right,
+                       ty.size, ty.signed)
     if node.data in ("int_literal", "char_literal", "macro", "unary_op"):
         try:
             value = fn(None)
@@ -316,12 +322,23 @@ def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: in
         code.emit(bpf.stx64(10, SPILL - 8 * depth, dst))
         _load(code, operand.right, specs, arch, site_relative, dst, fail, variables_fd,
               depth + 1)
-        code.emit(bpf.ldx64(1, 10, SPILL - 8 * depth),
-                  bpf.alu_reg(ARITHMETIC[operand.op], 1, dst), bpf.mov_reg(dst, 1))
+        code.emit(bpf.ldx64(1, 10, SPILL - 8 * depth))
+        op = operand.op
+        if op in ("/", "%", ">>") and operand.size < 8:
+            # the upper bits take part here: both sides as C converted them first
+            _narrow(code, 1, operand.size, operand.signed)
+            _narrow(code, dst, operand.size, operand.signed)
+        if op in ("/", "%"):
+            code.emit(bpf.divide_reg(1, dst, operand.signed, remainder=op == "%"))
+        elif op in ("<<", ">>"):
+            code.emit(bpf.and_imm(dst, 63),               # as usdtgen shifts: the count & 63
+                      bpf.alu_reg("arsh" if op == ">>" and operand.signed else ARITHMETIC[op],
+                                  1, dst))
+        else:
+            code.emit(bpf.alu_reg(ARITHMETIC[op], 1, dst))
+        code.emit(bpf.mov_reg(dst, 1))
         if operand.size < 8:                      # C: the result wraps at its size
-            shift = 64 - 8 * operand.size
-            code.emit(bpf.alu_imm("lsh", dst, shift),
-                      bpf.alu_imm("arsh" if operand.signed else "rsh", dst, shift))
+            _narrow(code, dst, operand.size, operand.signed)
         return
     if operand.kind == "timestamp":
         code.emit(bpf.call(bpf.KTIME_GET_NS), bpf.mov_reg(dst, 0))
@@ -498,6 +515,12 @@ def _string_condition(code: Code, string: Operand, op: str, text: bytes, specs, 
     else:                                              # equal: false; different: go on
         code.jump(lambda off: bpf.ja(off), false)
         code.label(differ)
+
+
+def _narrow(code: Code, reg: int, size: int, signed: bool) -> None:
+    """reg = its low ``size`` bytes, sign- or zero-extended."""
+    shift = 64 - 8 * size
+    code.emit(bpf.alu_imm("lsh", reg, shift), bpf.alu_imm("arsh" if signed else "rsh", reg, shift))
 
 
 def _variable_key(code: Code, number: int) -> None:
