@@ -5,8 +5,9 @@ Python.
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
 ``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
 keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and arithmetic
-on those, division by non-zero constants only) or strings of arguments (copyinstr(argN), string args[N]), and a predicate of
-such integers and comparisons (and of a string argument with a constant) joined by ``&&``.
+on those, division by non-zero constants only) or strings of arguments (copyinstr(argN),
+string args[N]), and a predicate of such integers and comparisons (and of a string argument
+with a constant) joined by ``&&``.
 A hit whose string the program cannot read at once (its page not yet faulted in, or NULL)
 goes to userspace whole, as a ring-buffer record, where it is evaluated as any other event. The maps are read (and their growth since
 the last read added to the aggregations) before every printa() and at the end; clear() and
