@@ -223,9 +223,10 @@ class PerCpuHash:
         self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_PERCPU_HASH, self.key_size,
                                                8 * value_words, max_entries, 0))
 
-    def items(self) -> dict:
+    def items(self, per_cpu: bool = False) -> dict:
         """key bytes → the value summed over CPUs (a tuple with several words); the caller
-        wraps sums as its arithmetic wants."""
+        wraps sums as its arithmetic wants. ``per_cpu``: each CPU's value instead (a list
+        of word tuples)."""
         out = {}
         words = self.value_words
         value = ctypes.create_string_buffer(8 * self.cpus * words)
@@ -237,6 +238,9 @@ class PerCpuHash:
             except OSError:
                 continue                                  # deleted meanwhile
             numbers = struct.unpack(f"<{self.cpus * words}q", value.raw)
+            if per_cpu:
+                out[raw_key] = [numbers[c * words:(c + 1) * words] for c in range(self.cpus)]
+                continue
             totals = tuple(sum(numbers[w::words]) for w in range(words))
             out[raw_key] = totals[0] if words == 1 else totals
         return out

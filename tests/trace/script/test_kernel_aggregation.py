@@ -247,6 +247,14 @@ def lquantize_by(rows, key, value, low: int, high: int, step: int) -> dict:
             for k, counts in groups.items()}
 
 
+def extreme_by(pick, rows, key, value) -> dict:
+    out: dict = {}
+    for row in rows:
+        k = key(row)
+        out[k] = value(row) if k not in out else pick(out[k], value(row))
+    return out
+
+
 def c_div(a: int, b: int) -> int:
     """C's division: truncated toward zero."""
     q = abs(a) // abs(b)
@@ -398,6 +406,15 @@ ELIGIBLE = {
                                                             lambda r: u_of(r) // 7),
                              "@w": lambda rows, pid: sum_by(
                                  rows, lambda r: (), lambda r: (r[0] & ((1 << 64) - 1)) >> 60)}),
+    "min and max": ("kt:::val { @mn[arg1] = min(arg0); @mx[arg1] = max(arg0); "
+                    "@u = max(args[2]); @m = min(arg0 * 3); }",
+                    {"@mn": lambda rows, pid: extreme_by(min, rows, lambda r: (r[1],),
+                                                         lambda r: r[0]),
+                     "@mx": lambda rows, pid: extreme_by(max, rows, lambda r: (r[1],),
+                                                         lambda r: r[0]),
+                     "@u": lambda rows, pid: extreme_by(max, rows, lambda r: (), u_of),
+                     "@m": lambda rows, pid: extreme_by(min, rows, lambda r: (),
+                                                        lambda r: wrap64(3 * r[0]))}),
     "llquantize": ("kt:::val { @l[arg1] = llquantize(arg1 * 300 + 320, 10, 0, 2, 10); "
                    "@w = llquantize(arg0, 10, 0, 2, 10); }",
                    {"@l": lambda rows, pid: bucketed_by(rows, lambda r: (r[1],),

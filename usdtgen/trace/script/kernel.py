@@ -3,7 +3,7 @@ usdtgen.trace.bpfgen) updates per-CPU hash maps, so a hit costs no record, no wa
 Python.
 
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
-``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
+``min(x)``, ``max(x)``, ``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
 keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and arithmetic
 on those, division by non-zero constants only) or strings of arguments (copyinstr(argN),
 string args[N]), and a predicate of such integers and comparisons (and of a string argument
@@ -27,7 +27,8 @@ from usdtgen.trace.script.aggregate import new_state, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
-KERNEL_FUNCTIONS = ("count", "sum", "avg", "quantize", "lquantize", "llquantize")
+KERNEL_FUNCTIONS = ("count", "sum", "avg", "min", "max", "quantize", "lquantize", "llquantize")
+EXTREMES = ("min", "max")     # per CPU: [set, value], folded when read
 DISTRIBUTIONS = ("quantize", "lquantize", "llquantize")  # the key ends with the value's bucket
 LLQUANTIZE_BOUNDS_MAX = 512   # bounds an llquantize() may have in the kernel (one test each)
 ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
@@ -133,6 +134,10 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
                 (function == "lquantize" and len(args) > 4) or \
                 (function == "llquantize" and len(args) > 5):         # (not with an increment)
             raise NotKernel(f"{function}() is computed in userspace")
+        if function in EXTREMES and name in _reset_aggregations(compiler):
+            # the kernel's running extreme would come back after the reset
+            raise NotKernel(f"{function}() of an aggregation the script clears is computed "
+                            "in userspace")
         keys = [] if target.data == "aggregation" else \
             [_operand(compiler, k, probe, key=True) for k in (target.children[1].children
                                                               if target.children[1] is not None
@@ -147,6 +152,22 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         # such a hit could be handed to userspace, which does not see the variables
         raise NotKernel("string keys and thread-local variables together are kept in userspace")
     return KernelClause(conditions, statements)
+
+
+def _reset_aggregations(compiler) -> set[str]:
+    """The aggregations some clause of the script clears or truncates."""
+    names = compiler.__dict__.get("kernel_reset_aggregations")
+    if names is None:
+        names = set()
+        for clause in compiler.clauses:
+            for node in clause.node.iter_subtrees():
+                if node.data == "call" and str(node.children[0]) in ("clear", "trunc") and \
+                        node.children[1] is not None:
+                    name = _aggregation_name(node.children[1].children[0])
+                    if name is not None:
+                        names.add(name)
+        compiler.kernel_reset_aggregations = names
+    return names
 
 
 def _aggregation_name(node):
@@ -470,7 +491,7 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
-            elif statement.function in ("sum", "avg"):
+            elif statement.function in ("sum", "avg", *EXTREMES):
                 _load(code, statement.value, specs, arch, site_relative, R_VALUE, after,
                       site.thread_variables_fd)
             else:
@@ -478,7 +499,8 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             if words == 0:
                 code.emit(bpf.st64(10, KEY, 0))
             _update(code, table.fd, site.counters.fd, after,
-                    with_count=statement.function == "avg")
+                    with_count=statement.function == "avg",
+                    extreme=statement.function if statement.function in EXTREMES else None)
             code.label(after)
         code.label(next_clause)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())            # aggregated: nothing recorded
@@ -627,9 +649,11 @@ def _quantize_index(code: Code, reg: int) -> None:
     code.label(done)
 
 
-def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False) -> None:
-    """map[key] += R_VALUE (avg's: [count, sum] += [1, R_VALUE]), creating the entry at 0
-    first; a full map counts a drop."""
+def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False,
+            extreme: str | None = None) -> None:
+    """map[key] += R_VALUE (avg's: [count, sum] += [1, R_VALUE]; min's and max's [set,
+    value] take R_VALUE when unset or beyond), creating the entry at 0 first; a full map
+    counts a drop."""
     found = f"found{code.here()}"
     dropped = f"dropped{code.here()}"
     code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
@@ -642,8 +666,17 @@ def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool 
               bpf.call(bpf.MAP_LOOKUP))
     code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), dropped)
     code.label(found)
+    if extreme is not None:             # (only in programs that do not sleep: in place)
+        store = code.fresh("extreme")
+        code.emit(bpf.ldx64(1, 0, 0))
+        code.jump(lambda off: bpf.jump_imm("==", False, 1, 0, off), store)
+        code.emit(bpf.ldx64(1, 0, 8))
+        keep = "<=" if extreme == "min" else ">="
+        code.jump(lambda off: bpf.jump_reg(keep, True, 1, R_VALUE, off), done)
+        code.label(store)
+        code.emit(bpf.st64(0, 0, 1), bpf.stx64(0, 8, R_VALUE))
     # atomic: a program that may sleep can be preempted by another run of it on its CPU
-    if with_count:
+    elif with_count:
         code.emit(bpf.mov_imm(1, 1), bpf.atomic_add64(0, 0, 1),
                   bpf.atomic_add64(0, 8, R_VALUE))
     else:
@@ -661,6 +694,11 @@ def _bump(code: Code, counters_fd: int, slot: int) -> None:
 def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
               site_relative=None, emit_record=None, sleepable: bool = False) -> int:
     """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
+    extremes = any(st.function in EXTREMES for clause in site.clauses
+                   for st in clause.statements if isinstance(st, KernelStatement))
+    if extremes and sleepable:
+        # min() and max() update in place: only where a run is never preempted
+        raise NotKernel("min() and max() with strings are computed in userspace")
     if site.strsize > STRING_KEY_MAX:
         for clause in site.clauses:
             if any(k.kind == "string" for s in clause.statements for k in s.keys):
@@ -673,8 +711,8 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
             size = sum(part for _, part in key_layout(statement, site.strsize))
             if size > KEY_SPACE:
                 raise NotKernel("the key is too large for the kernel's stack")
-            site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES,
-                                                        2 if statement.function == "avg" else 1)))
+            words = 2 if statement.function in ("avg", *EXTREMES) else 1
+            site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES, words)))
     try:
         code = build_program(site, specs, arch, member_set_fd, site_relative, emit_record)
         site.program_fd = bpf.load_program(code, "usdtgen_agg", sleepable=sleepable)
@@ -682,6 +720,19 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
         site.close()
         raise
     return site.program_fd
+
+
+def _key_parts(raw: bytes, layout) -> list:
+    """A map key's parts: strings up to their NUL, integers as int64."""
+    parts, offset = [], 0
+    for kind, size in layout:
+        chunk = raw[offset:offset + size]
+        offset += size
+        if kind == "string":
+            parts.append(chunk.split(b"\0", 1)[0].decode("utf-8", "replace"))
+        else:
+            parts.append(int.from_bytes(chunk, "little", signed=True))
+    return parts
 
 
 def sync_site(site: KernelSite) -> tuple[int, int]:
@@ -692,6 +743,20 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
         entries = aggregation.entries
         layout = key_layout(statement, site.strsize)
         nkeys = len(statement.keys)
+        if statement.function in EXTREMES:
+            # each CPU's [set, value]: folded into the entry (reading twice changes nothing)
+            pick = min if statement.function == "min" else max
+            for raw, per_cpu in table.items(per_cpu=True).items():
+                values = [value for was_set, value in per_cpu if was_set]
+                if not values:
+                    continue
+                key = tuple(_key_parts(raw, layout)[:nkeys])
+                state = entries.get(key)
+                if state is None:
+                    entries[key] = [pick(values)]
+                else:
+                    state[0] = pick(state[0], *values)
+            continue
         for raw, total in table.items().items():
             seen_key = (index, raw)
             first = seen_key not in site.seen
@@ -705,14 +770,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
             if not changed and not first:
                 continue
             site.seen[seen_key] = total
-            parts, offset = [], 0
-            for kind, size in layout:
-                chunk = raw[offset:offset + size]
-                offset += size
-                if kind == "string":
-                    parts.append(chunk.split(b"\0", 1)[0].decode("utf-8", "replace"))
-                else:
-                    parts.append(int.from_bytes(chunk, "little", signed=True))
+            parts = _key_parts(raw, layout)
             key = tuple(parts[:nkeys])
             if statement.function == "avg":
                 state = entries.get(key)
