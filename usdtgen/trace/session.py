@@ -193,15 +193,23 @@ class _Attached:
                 self.attach_program(listed, loader, first_fd, warnings)
 
     def arm_records(self) -> None:
-        """Open one perf event on each recorded site defined since the last call and attach
-        its program: the probes go live together, once every event is defined."""
+        """Arm each recorded site defined since the last call, with its program in place
+        before any process can hit it: an event for usdtgen's own process first (it
+        registers the uprobe, installed in no process since usdtgen does not map the file,
+        so no semaphore moves) carries the program, then the event for every process arms
+        the probe and raises the semaphores. A program attached after would miss, uncounted,
+        the hits of a program that fires as soon as its _ENABLED() turns true. The probes go
+        live together, once every event is defined."""
         cpu = perf.online_cpus()[0]
         while self.to_arm:
             event_id, program_fd = self.to_arm.pop(0)
+            holder = perf.open_tracepoint(event_id, os.getpid(), -1, sampling=False)
+            self.fds.append(holder)
+            self.record_fds.append(holder)
+            bpf.attach(holder, program_fd)
             fd = perf.open_tracepoint(event_id, -1, cpu, sampling=False)
             self.fds.append(fd)
             self.record_fds.append(fd)
-            bpf.attach(fd, program_fd)
 
     def start_records(self, config: TraceConfig) -> str | None:
         """Set up the BPF data path (a ring buffer sized like the perf buffers together, and
