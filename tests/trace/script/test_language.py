@@ -97,6 +97,9 @@ CASES = [
     ("string-var-compare", r's = "hello"; printf("%s\n", s == "hello" ? "eq" : "ne");', "eq\n"),
     ("strlen", r'printf("%d %d\n", strlen("hello"), strlen(""));', "5 0\n"),
     ("strlen-counts-bytes", r'printf("%d\n", strlen("héllo→"));', "9\n"),
+    # positions count bytes too: é is 2 bytes, → is 3
+    ("substr-index-count-bytes", r'printf("[%s] %d %d\n", substr("héllo", 3), '
+     r'index("héllo→x", "l"), rindex("héllo→x", "x"));', "[llo] 3 9\n"),
     ("strjoin", r'printf("%s\n", strjoin("foo", strjoin("-", "bar")));', "foo-bar\n"),
     ("substr", r'printf("[%s][%s][%s][%s]\n", substr("hello world", 6), substr("hello", 1, 3), '
                r'substr("hello", -3), substr("hello", -3, 2));',

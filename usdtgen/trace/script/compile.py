@@ -1262,6 +1262,15 @@ def _string_value(literal: str, quoted: bool = True) -> str:
     return re.sub(r"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)", decode, body)
 
 
+def _bytes(text: str) -> bytes:
+    """A D string's bytes: what DTrace's string functions count."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _string_function(name: str, fns):
     a = fns[0] if fns else None
     b = fns[1] if len(fns) > 1 else None
@@ -1276,7 +1285,7 @@ def _string_function(name: str, fns):
         def substr(f):
             # DTrace's rules: a negative index counts from the end; one before the start
             # shortens the length by as much; a negative length leaves that many off the end
-            text, index = a(f), b(f)
+            text, index = _bytes(a(f)), b(f)                # DTrace counts bytes
             size = len(text)
             remaining = c(f) if c is not None else 1 << 62      # "to the end"
             if index < 0:
@@ -1288,7 +1297,7 @@ def _string_function(name: str, fns):
                 return ""
             if remaining < 0:
                 remaining += size - index
-            return text[index:index + max(remaining, 0)]
+            return _text(text[index:index + max(remaining, 0)])
         return substr, STRING
     if name == "basename":
         return (lambda f: _basename(a(f))), STRING
@@ -1298,12 +1307,12 @@ def _string_function(name: str, fns):
         forward = name == "index"
 
         def find(f):
-            s, t = a(f), b(f)
+            s, t = _bytes(a(f)), _bytes(b(f))                # positions in bytes, as DTrace
             if c is None:
                 return s.find(t) if forward else s.rfind(t)
             start = c(f)
             if forward:
-                return s.find(t, max(start, 0)) if start < len(s) or t == "" else -1
+                return s.find(t, max(start, 0)) if start < len(s) or t == b"" else -1
             return s.rfind(t, 0, start + len(t)) if start >= 0 else -1
         return find, LONG
     if name == "strstr":
