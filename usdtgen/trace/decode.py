@@ -16,7 +16,7 @@ _INT = {(1, True): "<b", (1, False): "<B", (2, True): "<h", (2, False): "<H",
         (4, True): "<i", (4, False): "<I", (8, True): "<q", (8, False): "<Q"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)        # (not frozen: building a frozen one costs 1 µs more per event)
 class Event:
     time: int                    # ns, CLOCK_MONOTONIC
     pid: int
