@@ -282,7 +282,7 @@ def _size_in_pages(text: str) -> int:
 @click.option("--buffer-size", metavar="SIZE",
               help="Ring buffer per CPU (K, M, G suffixes); default: 128M shared by the "
                    "CPUs, at most 32M and at least 2M each.")
-@click.option("--strsize", type=click.IntRange(2, 65536), default=1024, show_default=True,
+@click.option("--strsize", type=click.IntRange(2, 16384), default=1024, show_default=True,
               metavar="BYTES",
               help="Longest string read, its NUL included; longer ones are shown cut. "
                    "(D scripts: #pragma D option strsize.)")

@@ -90,3 +90,14 @@ def test_without_bpf_long_strings_are_marked_cut_and_spoil_nothing(longstr, n):
     assert args["after"] == "tail" or cut.get("after") == len(args["after"].encode())
     text = one_event(longstr, n, env=env).splitlines()[0]
     assert f'...(cut at {cut["query"]} bytes) len={n} ' in text and " longstr ls:q " in text
+
+
+def test_strsize_too_large_for_a_record_falls_back_with_a_warning(longstr):
+    """Two strings of 16 KiB do not fit one BPF record: that site is read by the kernel's
+    fetch-args instead, says so, and still prints its event."""
+    result = trace_to_end("--json", "--strsize", "16384", "-c", f"{longstr} 100")
+    assert result.returncode == 0, result.stderr
+    assert "read by the kernel's fetch-args instead of BPF" in result.stderr
+    assert "lower --strsize" in result.stderr
+    event = json.loads(result.stdout.splitlines()[0])
+    assert event["args"] == {"query": expected_query(100), "len": 100, "after": "tail"}

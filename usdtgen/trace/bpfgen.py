@@ -205,6 +205,7 @@ def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, coun
 
 
 COMPACT = 0x80000000         # in a record's site word: strings packed at their length
+MAX_RECORD = 32760           # bytes of a record at most: BPF offsets are 16-bit
 MAX_ARGS = 12                # arguments a USDT probe has at most
 
 
@@ -227,6 +228,9 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     scratch value and copied out at its length, its strings packed (COMPACT); when another
     run of a program holds the scratch (it was preempted while faulting a page in), the
     record is reserved at its largest size in the ring buffer instead."""
+    if layout.size > MAX_RECORD:
+        raise NotKernel(f"its strings need {layout.size} bytes in a record, more than "
+                        f"{MAX_RECORD}: lower --strsize (or the strsize option)")
     count(code, counters_fd, 2 * layout.site_index)
     problems = None
     if scratch_fd is not None and layout.strings:
