@@ -735,9 +735,33 @@ def _key_parts(raw: bytes, layout) -> list:
     return parts
 
 
+READ_TRIES = 20               # reads of a site's maps to find two in a row that agree
+
+
+def _read_maps(site: KernelSite) -> list[dict]:
+    """Every map of the site, read one after another; a hit that lands between two of
+    these reads is in some and not in others."""
+    return [table.items(per_cpu=statement.function in EXTREMES)
+            for statement, table in site.maps]
+
+
+def consistent_read(site: KernelSite) -> list[dict]:
+    """The site's maps as one hit after another left them: read until two reads in a row
+    agree (no hit updated any of them meanwhile), so that aggregations a clause updates
+    together agree with each other; at rates where no two reads ever agree, the last one."""
+    previous = _read_maps(site)
+    for _ in range(READ_TRIES):
+        current = _read_maps(site)
+        if current == previous:
+            break
+        previous = current
+    return previous
+
+
 def sync_site(site: KernelSite) -> tuple[int, int]:
     """Add what the maps gained since the last read to the aggregations' entries; returns
     (strings that could not be read, hits a full map refused) since the last call."""
+    snapshot = consistent_read(site)
     for index, (statement, table) in enumerate(site.maps):
         aggregation = statement.aggregation
         entries = aggregation.entries
@@ -746,7 +770,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
         if statement.function in EXTREMES:
             # each CPU's [set, value]: folded into the entry (reading twice changes nothing)
             pick = min if statement.function == "min" else max
-            for raw, per_cpu in table.items(per_cpu=True).items():
+            for raw, per_cpu in snapshot[index].items():
                 values = [value for was_set, value in per_cpu if was_set]
                 if not values:
                     continue
@@ -757,7 +781,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 else:
                     state[0] = pick(state[0], *values)
             continue
-        for raw, total in table.items().items():
+        for raw, total in snapshot[index].items():
             seen_key = (index, raw)
             first = seen_key not in site.seen
             if statement.function == "avg":                  # (count, sum)

@@ -124,7 +124,10 @@ class Output:
         return run
 
     def printa(self, fmt, aggregations: list[Aggregation], options) -> None:
-        self.machine.sync()
+        machine = self.machine
+        if not machine.synced:           # once a firing: its printa()s show one moment
+            machine.sync()
+            machine.synced = True
         first = aggregations[0]
         for aggregation in aggregations:
             aggregation.printed = True
@@ -206,6 +209,7 @@ class Machine:
         self.error_probe: ProbeInfo | None = None
         self._procs: dict = {}
         self.sync = lambda: None          # brings in-kernel aggregations up to date
+        self.synced = False               # ... and did so in the firing running now
 
     # -- options ---------------------------------------------------------------------------------
 
@@ -235,6 +239,7 @@ class Machine:
     def run(self, f: Firing, bound_clauses) -> None:
         """Fire ``f`` through its clauses: (clause, predicate, actions) triples."""
         output = self.output
+        self.synced = False
         for clause, predicate, actions in bound_clauses:
             if self.exiting:                 # exit() ends the firing: later clauses do not run
                 break
