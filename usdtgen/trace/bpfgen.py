@@ -232,7 +232,6 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
         raise NotKernel(f"its strings need {layout.size} bytes in a record, more than "
                         f"{MAX_RECORD}: lower --strsize (or the strsize option)")
     count(code, counters_fd, 2 * layout.site_index)
-    problems = None
     if scratch_fd is not None and layout.strings:
         fixed = code.fresh("fixed")
         scratch = 9
@@ -317,20 +316,13 @@ def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index:
     NULL, negative: the read failed), padding, the bytes padded to 8; ``end`` moves past it.
     The context register is used for the pointer (the arguments are all read by now)."""
     limit = layout.strsize + 1
-    null, done, stored = code.fresh("null"), code.fresh("read"), code.fresh("stored")
+    null, stored = code.fresh("null"), code.fresh("stored")
     pointer = R_CTX
     code.emit(bpf.ldx64(pointer, record, VALUES_AT + 8 * index))
     code.jump(lambda off: bpf.jump_imm("==", False, pointer, 0, off), null)
-
-    def read() -> None:
-        code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.alu_imm("add", 1, 8),
-                  _imm(2, limit), bpf.mov_reg(3, pointer), bpf.call(bpf.PROBE_READ_USER_STR))
-    read()
-    if fault_in:
-        code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
-        _touch_pages(code, pointer, limit)
-        read()
-    code.label(done)
+    _read_string(code, lambda: code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end),
+                                         bpf.alu_imm("add", 1, 8)),
+                 pointer, limit, fault_in)
     code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.stx32(1, 0, 0))
     positive, bounded = code.fresh("positive"), code.fresh("bounded")
     code.jump(lambda off: bpf.jump_imm(">", True, 0, 0, off), positive)
@@ -346,6 +338,22 @@ def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index:
     code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.st32(1, 0, 0),
               bpf.alu_imm("add", end, 8))
     code.label(stored)
+
+
+def _read_string(code: Code, destination, pointer: int, limit: int, fault_in: bool) -> None:
+    """r0 = bpf_probe_read_user_str(destination, limit, pointer): ``destination()`` emits r1;
+    ``pointer`` is a register the calls keep (r6-r9). A read that faults (a page never
+    touched) is retried once each page the string may span has been touched."""
+    def read() -> None:
+        destination()
+        code.emit(_imm(2, limit), bpf.mov_reg(3, pointer), bpf.call(bpf.PROBE_READ_USER_STR))
+    read()
+    if fault_in:
+        done = code.fresh("read")
+        code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
+        _touch_pages(code, pointer, limit)
+        read()
+        code.label(done)
 
 
 def _touch_pages(code: Code, pointer: int, limit: int) -> None:
@@ -366,19 +374,11 @@ def _copy_string(code: Code, record: int, layout: RecordLayout, position: int, i
     A read that faults (a page never touched) is retried after touching, with
     bpf_copy_from_user, each page the string may span."""
     at = layout.string_at(position)
-    done, null = code.fresh("string"), code.fresh("null")
-    code.emit(bpf.ldx64(3, record, VALUES_AT + 8 * index))
-    code.jump(lambda off: bpf.jump_imm("==", False, 3, 0, off), null)
-    read = lambda: code.emit(bpf.ldx64(3, record, VALUES_AT + 8 * index),  # noqa: E731
-                             bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8),
-                             _imm(2, layout.strsize + 1), bpf.call(bpf.PROBE_READ_USER_STR))
-    read()
-    if fault_in:
-        code.jump(lambda off: bpf.jump_imm(">=", True, 0, 0, off), done)
-        code.emit(bpf.ldx64(8, record, VALUES_AT + 8 * index))
-        _touch_pages(code, 8, layout.strsize + 1)
-        read()
-    code.label(done)
+    null = code.fresh("null")
+    code.emit(bpf.ldx64(8, record, VALUES_AT + 8 * index))
+    code.jump(lambda off: bpf.jump_imm("==", False, 8, 0, off), null)
+    _read_string(code, lambda: code.emit(bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8)),
+                 8, layout.strsize + 1, fault_in)
     code.emit(bpf.stx32(record, at, 0))
     after = code.fresh("after")
     code.jump(lambda off: bpf.ja(off), after)

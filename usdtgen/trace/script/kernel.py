@@ -470,7 +470,7 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                     read = f"read{code.here()}"
                     code.jump(lambda off: bpf.ja(off), read)
                     code.label(fault)
-                    _bump(code, site.counters.fd, FAULT)
+                    count(code, site.counters.fd, FAULT)
                     code.jump(lambda off: bpf.ja(off), after)
                     code.label(read)
                 else:
@@ -569,7 +569,7 @@ def _assign(code: Code, statement: KernelAssign, site: KernelSite, specs, arch: 
               bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, VARIABLE_KEY), bpf.mov_reg(3, 10),
               bpf.alu_imm("add", 3, VARIABLE_VALUE), bpf.mov_imm(4, 0), bpf.call(bpf.MAP_UPDATE))
     code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), done)
-    _bump(code, site.counters.fd, DROP)
+    count(code, site.counters.fd, DROP)
     code.label(done)
 
 
@@ -683,12 +683,7 @@ def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool 
         code.emit(bpf.atomic_add64(0, 0, R_VALUE))
     code.jump(lambda off: bpf.ja(off), done)
     code.label(dropped)
-    _bump(code, drops_fd, DROP)
-
-
-def _bump(code: Code, counters_fd: int, slot: int) -> None:
-    """counters[slot] += 1."""
-    count(code, counters_fd, slot)
+    count(code, drops_fd, DROP)
 
 
 def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
