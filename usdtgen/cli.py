@@ -301,7 +301,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     clause), then the script's macro arguments $1, $2, ...
     """
 
-    from usdtgen.trace.output import format_values, json_line, text_line
+    from usdtgen.trace.output import json_renderer, printf_renderer, text_renderer
     from usdtgen.trace.session import TraceConfig, run_trace
     from usdtgen.trace.targets import split_list_arguments
 
@@ -334,16 +334,18 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
                          string_args, duration, pages, string_size=strsize)
     stream = open(output, "w") if output else sys.stdout
     start = [None]
+    render = printf_renderer(compiled) if compiled is not None else None
+    text, json_text = text_renderer(), json_renderer()
 
     def sink(event) -> None:
         if start[0] is None:
             start[0] = event.time
-        if compiled is not None:
-            stream.write(compiled.render(format_values(event)))
+        if render is not None:
+            stream.write(render(event))
         elif as_json:
-            stream.write(json_line(event) + "\n")
+            stream.write(json_text(event) + "\n")
         else:
-            stream.write(text_line(event, start[0]) + "\n")
+            stream.write(text(event, start[0]) + "\n")
 
     def warn(message: str) -> None:
         if not quiet:

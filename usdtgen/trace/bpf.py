@@ -376,26 +376,31 @@ class RingBuffer:
             raise
         self.view = memoryview(self.producer)
 
-    def read(self) -> list[bytes]:
-        """The bodies of the records submitted since the last call, in order; stops at a
-        record still being written (the next call goes on from there)."""
+    def read(self) -> tuple[bytes, list[int]]:
+        """The records submitted since the last call, in order: one copy of the bytes they
+        are in, and where each record's body starts in it (discarded ones left out). Stops at
+        a record still being written; the next call goes on from there."""
         consumer_pos = struct.unpack_from("<Q", self.consumer, 0)[0]
         producer_pos = struct.unpack_from("<Q", self.producer, 0)[0]
-        mask, base, view = self.size - 1, self.PAGE, self.view
-        position = consumer_pos
-        records = []
-        while position < producer_pos:
-            start = base + (position & mask)
-            header = struct.unpack_from("<I", view, start)[0]
-            if header & 0x80000000:                     # busy: not submitted yet
+        if producer_pos == consumer_pos:
+            return b"", []
+        mask, view = self.size - 1, self.view
+        first = self.PAGE + (consumer_pos & mask)
+        # the data pages are mapped twice in a row: the region is contiguous from ``first``
+        data = bytes(view[first:first + (producer_pos - consumer_pos)])
+        header = struct.Struct("<I").unpack_from
+        position, end, starts = 0, producer_pos - consumer_pos, []
+        while position < end:
+            word = header(data, position)[0]
+            if word & 0x80000000:                       # busy: not submitted yet
                 break
-            length = header & 0x3FFFFFFF
-            if not header & 0x40000000:                 # not discarded
-                records.append(bytes(view[start + 8:start + 8 + length]))
+            length = word & 0x3FFFFFFF
+            if not word & 0x40000000:                   # not discarded
+                starts.append(position + 8)
             position += (length + 8 + 7) & ~7
-        if position != consumer_pos:
-            struct.pack_into("<Q", self.consumer, 0, position)
-        return records
+        if position:
+            struct.pack_into("<Q", self.consumer, 0, consumer_pos + position)
+        return data, starts
 
     def close(self) -> None:
         if self.fd < 0:

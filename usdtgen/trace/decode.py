@@ -237,24 +237,27 @@ class RecordDecoder:
         record with an unread argument takes the general ``decode``."""
         nargs, limit = self.layout.nargs, self.layout.strsize + 1
         names = [f"n{i}" for i in range(nargs)]
-        lines = ["def decode(raw, cpu=0):",
-                 "    site_word, unread, time, pid, tid, record_cpu, comm_bytes = header(raw, 0)",
+        lines = ["def decode(raw, start=0):",
+                 "    site_word, unread, time, pid, tid, record_cpu, comm_bytes = "
+                 "header(raw, start)",
                  "    if unread:",
-                 "        return slow(raw, cpu)"]
+                 "        return slow(raw, start)"]
         if nargs:
-            lines.append(f"    {', '.join(names)}, = values(raw, {self._values_at})")
+            lines.append(f"    {', '.join(names)}, = values(raw, start + {self._values_at})")
         strings_at = {}
         if self.layout.strings:
             lines.append("    if site_word & COMPACT:")
             at = self._values_at + 8 * nargs
-            lines.append(f"        at = {at}")
-            for index in self.layout.strings:
+            lines.append(f"        at = start + {at}")
+            for n, index in enumerate(self.layout.strings):
                 lines.append(f"        s{index} = at")
                 lines.append(f"        l{index} = unpack_i(raw, at)[0]")
-                lines.append(f"        at += 8 + (min(max(l{index}, 0), {limit}) + 7) // 8 * 8")
+                if n + 1 < len(self.layout.strings):
+                    lines.append(f"        at += 8 + (min(max(l{index}, 0), {limit}) + 7) "
+                                 "// 8 * 8")
             lines.append("    else:")
             for index in self.layout.strings:
-                lines.append(f"        s{index} = {self._strings[index]}")
+                lines.append(f"        s{index} = start + {self._strings[index]}")
                 lines.append(f"        l{index} = unpack_i(raw, s{index})[0]")
                 strings_at[index] = f"s{index}"
         values, strings = [], []
@@ -296,10 +299,12 @@ class RecordDecoder:
                      "exec"), scope)
         return scope["decode"]
 
-    def decode(self, raw: bytes, cpu: int = 0) -> Event:
-        site_word, unread, time, pid, tid, record_cpu, comm_bytes = self._header(raw, 0)
-        numbers = self._values(raw, self._values_at)
-        string_at = self._strings if not site_word & COMPACT else self._packed(raw)
+    def decode(self, raw: bytes, start: int = 0) -> Event:
+        """The Event of the record at ``start`` in ``raw``."""
+        site_word, unread, time, pid, tid, record_cpu, comm_bytes = self._header(raw, start)
+        numbers = self._values(raw, start + self._values_at)
+        string_at = {index: start + at for index, at in self._strings.items()} \
+            if not site_word & COMPACT else self._packed(raw, start)
         values, strings = [], ([] if self.keep_addresses else None)
         for i, arg, fetched, signed in self._plan:
             number = numbers[i]
@@ -332,9 +337,9 @@ class RecordDecoder:
         return Event(time, pid, tid, comm, self.site.provider, self.site.probe, tuple(values),
                      self.site, record_cpu, tuple(strings) if strings is not None else None)
 
-    def _packed(self, raw: bytes) -> dict[int, int]:
+    def _packed(self, raw: bytes, start: int) -> dict[int, int]:
         """Where each string is in a record whose strings are packed at their length."""
-        where, at = {}, self._values_at + 8 * self.layout.nargs
+        where, at = {}, start + self._values_at + 8 * self.layout.nargs
         limit = self.layout.strsize + 1
         for index in self.layout.strings:
             where[index] = at

@@ -243,6 +243,42 @@ class Format:
         convs = [piece for piece in self.pieces if isinstance(piece, Conversion)]
         return tuple(i for i, conv in enumerate(convs) if conv.conversion == "s")
 
+    def fast_renderer(self, strings: frozenset[int] = frozenset()):
+        """``render`` of a values sequence as one generated function for a trace's hot
+        path: a plain ``%d``/``%i`` given an int and a plain ``%s`` given a str (the common
+        case) go straight into one ``%`` operation, every other conversion through its own
+        ``render``. Returns None, for the caller to call ``render``, when a value is missing
+        or of another type than its plain conversion expects, or when a value at an index in
+        ``strings`` (arguments read as strings) is not a str."""
+        template, guards, parts, scope = [], [], [], {}
+        for piece, index in self._plan:
+            if index is None:
+                template.append(piece.text.replace("%", "%%"))
+                continue
+            template.append("%s")
+            plain = not piece.flags and piece.width is None and piece.precision is None
+            if plain and piece.conversion in "dis" or index in strings:
+                wanted = "str" if piece.conversion == "s" or index in strings else "int"
+                guards.append(f"type(v{index}) is {wanted}")
+            if plain and piece.conversion in "dis":
+                parts.append(f"v{index}")
+            else:
+                scope[f"r{index}"] = piece.render
+                parts.append(f"r{index}(v{index})")
+        names = [f"v{i}" for i in range(self.conversions)]
+        lines = ["def render(values):",
+                 f"    if len(values) < {self.conversions}:",
+                 "        return None"]
+        if names:
+            lines.append(f"    {', '.join(names)}, = values[:{self.conversions}]")
+        if guards:
+            lines.append(f"    if not ({' and '.join(guards)}):")
+            lines.append("        return None")
+        lines.append(f"    return {''.join(template)!r} % ({''.join(p + ', ' for p in parts)})")
+        scope["__builtins__"] = {"len": len, "type": type, "int": int, "str": str}
+        exec(compile("\n".join(lines) + "\n", f"<format {self.text!r}>", "exec"), scope)
+        return scope["render"]
+
     def render(self, values: Sequence[ValueType]) -> str:
         """The format applied to ``values``, the probe's arguments in order.
 
