@@ -123,6 +123,11 @@ def divide_reg(dst: int, src: int, signed: bool, remainder: bool = False) -> byt
     return insn(0x9F if remainder else 0x3F, dst, src, 1 if signed else 0)
 
 
+def atomic_fetch_add64(dst: int, off: int, src: int) -> bytes:
+    """src = *(u64 *)(dst + off), which then gains src's value, atomically."""
+    return insn(0xDB, dst, src, off, 0x01)
+
+
 def atomic_xchg32(dst: int, off: int, src: int) -> bytes:
     """src = xchg(*(u32 *)(dst + off), src)."""
     return insn(0xC3, dst, src, off, 0xE1)

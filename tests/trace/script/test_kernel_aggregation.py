@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 import subprocess
 from collections import defaultdict
@@ -293,6 +294,23 @@ def avg_by(rows, key, value) -> dict:
     return {k: (abs(sums[k]) // counts[k]) * (1 if sums[k] >= 0 else -1) for k in sums}
 
 
+def stddev_by(rows, key, value) -> dict:
+    """DTrace's stddev(): a count, an int64 (wrapping) sum and a 128-bit (wrapping) sum of
+    squares; then sqrt(squares / count - (|sum / count|)²) in 128-bit unsigned arithmetic."""
+    state: dict = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        v = value(row)
+        entry = state[key(row)]
+        entry[0] += 1
+        entry[1] = wrap64(entry[1] + v)
+        entry[2] = (entry[2] + v * v) % (1 << 128)
+    out = {}
+    for k, (n, total, squares) in state.items():
+        mean = abs(total) // n
+        out[k] = math.isqrt((squares // n - mean * mean) % (1 << 128))
+    return out
+
+
 def count_by(rows, key) -> dict:
     out: dict = defaultdict(int)
     for row in rows:
@@ -367,6 +385,13 @@ ELIGIBLE = {
                                                     lambda r: (r[1],), lambda r: r[0]),
                      "@b": lambda rows, pid: avg_by([r for r in rows if r[1] != 0],
                                                     lambda r: (), u_of)}),
+    # squares past 64 bits (v up to INT64_MAX), and a sum that wraps: as DTrace computes
+    "stddev": ("kt:::val { @d[arg1] = stddev(arg0); @u = stddev(args[2]); "
+               "@small[arg1] = stddev(arg1 * 1000 + 7); }",
+               {"@d": lambda rows, pid: stddev_by(rows, lambda r: (r[1],), lambda r: r[0]),
+                "@u": lambda rows, pid: stddev_by(rows, lambda r: (), u_of),
+                "@small": lambda rows, pid: stddev_by(rows, lambda r: (r[1],),
+                                                      lambda r: r[1] * 1000 + 7)}),
     "sum(u) by u": ("kt:::val { @u[args[2]] = sum(args[2]); @n[args[2]] = count(); }",
                     {"@u": lambda rows, pid: sum_by(rows, lambda r: (u_of(r),), u_of),
                      "@n": lambda rows, pid: count_by(rows, lambda r: (u_of(r),))}),
@@ -406,6 +431,17 @@ ELIGIBLE = {
                                                             lambda r: u_of(r) // 7),
                              "@w": lambda rows, pid: sum_by(
                                  rows, lambda r: (), lambda r: (r[0] & ((1 << 64) - 1)) >> 60)}),
+    # division by expressions: a hit whose divisor is 0 (k cycles through 0) goes to
+    # userspace whole, where the predicate keeps it from dividing; k + 4 is never 0
+    "division by expressions": ("kt:::val /arg1 != 0/ { @q[arg1] = sum(arg0 / arg1); } "
+                                "kt:::val { @r[args[1]] = sum(args[2] % (args[1] + 4)); "
+                                "@m = count(); }",
+                                {"@q": lambda rows, pid: sum_by([r for r in rows if r[1]],
+                                                                lambda r: (r[1],),
+                                                                lambda r: c_div(r[0], r[1])),
+                                 "@r": lambda rows, pid: sum_by(rows, lambda r: (r[1],),
+                                                                lambda r: u_of(r) % (r[1] + 4)),
+                                 "@m": lambda rows, pid: {(): len(rows)}}),
     "min and max": ("kt:::val { @mn[arg1] = min(arg0); @mx[arg1] = max(arg0); "
                     "@u = max(args[2]); @m = min(arg0 * 3); }",
                     {"@mn": lambda rows, pid: extreme_by(min, rows, lambda r: (r[1],),
@@ -546,9 +582,15 @@ FALLBACK = {
     "string ordering": ('kt:::named /copyinstr(arg0) < "beta"/ { @c[arg1] = count(); }',
                         lambda rows: count_by([r for r in rows if NAMES[r[1] & 3] < "beta"],
                                               lambda r: (r[1],))),
-    "division by an expression": ("kt:::val { @c[arg1] = avg(arg1 * 10 / (arg1 + 4)); }",
-                                  lambda rows: {(k,): c_div(10 * k, k + 4)
-                                                for k in range(-3, 4)}),
+    # (a divisor read twice, when checked and when used, must not change in between)
+    "division by timestamp": ("kt:::val { @c[arg1] = avg((arg1 + 3) * 10 / "
+                              "(timestamp | 1)); }",
+                              lambda rows: {(k,): 0 for k in range(-3, 4)}),
+    # (the site's own clauses set the variable: it may change between check and use)
+    "division by a variable set here": ("kt:::val { self->d = arg1 + 4; "
+                                        "@c[arg1] = avg(arg1 * 10 / self->d); }",
+                                        lambda rows: {(k,): c_div(10 * k, k + 4)
+                                                      for k in range(-3, 4)}),
     "or predicate": ("kt:::val /arg1 < 0 || arg0 == 7/ { @c[arg1] = count(); }",
                      lambda rows: count_by([r for r in rows if r[1] < 0 or r[0] == 7],
                                            lambda r: (r[1],))),
@@ -571,6 +613,27 @@ def test_not_eligible_falls_back(kt, values, name):
     assert result.returncode == 0, result.stderr
     assert "lost" not in result.stderr
     assert entries(json_aggregations(result.stdout)["@c"]) == want(values)
+
+
+def test_zero_divisor_reported_as_in_userspace(kt, values):
+    """A hit whose divisor is 0 goes to userspace whole: the same divide-by-zero error per
+    such hit, and the same aggregations (the faulting clause's hits not added), as the
+    userspace path; the other clause and the rest of the hits stay in the kernel."""
+    ensure_tracefs()
+    program = ("kt:::val { @z[arg1] = sum(arg0 / arg1); @n = count(); } "
+               "kt:::val /arg1 == 0/ { @zero = count(); }")
+    kernel, user = both("-c", f"{kt} list {N}", "-e", program)
+    assert f"1 {NOTICE}, 2 of 2 clauses" in kernel.stderr, kernel.stderr
+    zeros = sum(1 for row in values if row[1] == 0)
+    assert zeros > 100
+    for result in (kernel, user):
+        errors = [line for line in result.stderr.splitlines() if "divide-by-zero" in line]
+        assert len(errors) == zeros, result.stderr[:2000]
+    assert kernel.stdout == user.stdout
+    sums = sum_by([r for r in values if r[1]], lambda r: (r[1],), lambda r: c_div(r[0], r[1]))
+    got = entries(json_aggregations(trace("--json", "-c", f"{kt} list {N}", "-e",
+                                          program).stdout)["@z"])
+    assert got == {key: value for key, value in sums.items()}
 
 
 # -- 4. -p and system-wide targets, semaphores --------------------------------------------------

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+UINT128_MASK = (1 << 128) - 1   # stddev()'s sum of squares wraps at 128 bits, as in DTrace
 QUANTIZE_BUCKETS = 127           # -2^62 .. -1, 0, 1 .. 2^62 (log2 buckets)
 QUANTIZE_ZERO = 63
 DISTRIBUTION = "------------- Distribution -------------"
@@ -139,9 +140,9 @@ def make_adder(function: AggFunction):
             state = entries.get(key)
             if state is None:
                 entries[key] = state = [0, 0, 0]
-            state[0] += 1
-            state[1] += value
-            state[2] += value * value
+            state[0] += 1                                # DTrace: a uint64 count,
+            state[1] = wrap64(state[1] + value)          # an int64 sum and
+            state[2] = (state[2] + value * value) & UINT128_MASK   # 128-bit squares
     elif name == "quantize":
         def add(entries, key, value, incr):
             state = entries.get(key)
@@ -176,13 +177,15 @@ def make_adder(function: AggFunction):
 
 
 def stddev_of(state, normal: int = 1) -> int:
-    """DTrace's integer standard deviation: sqrt(avg(x²) − avg(x)²), with C truncation."""
+    """DTrace's integer standard deviation: sqrt(avg(x²) − avg(x)²) in its 128-bit unsigned
+    arithmetic, with C truncation (an int64 sum that wrapped makes the difference wrap too,
+    as it does there)."""
     count, total, squares = state
     if count == 0:
         return 0
     mean_of_squares = squares // normal // normal // count
     mean = abs(c_div(c_div(total, normal), count))
-    return math.isqrt(max(0, mean_of_squares - mean * mean))
+    return math.isqrt((mean_of_squares - mean * mean) & UINT128_MASK)
 
 
 def scalar_value(function: AggFunction, state, normal: int = 1) -> int:

@@ -3,15 +3,17 @@ usdtgen.trace.bpfgen) updates per-CPU hash maps, so a hit costs no record, no wa
 Python.
 
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
-``min(x)``, ``max(x)``, ``quantize(x)``, ``lquantize()`` or ``llquantize()`` and assignments to thread-local variables,
-keyed by integers (argN, args[N], pid, tid, timestamp, self->x, constants and arithmetic
-on those, division by non-zero constants only) or strings of arguments (copyinstr(argN),
-string args[N]), and a predicate of such integers and comparisons (and of a string argument
-with a constant) joined by ``&&``.
-A hit whose string the program cannot read at once (its page not yet faulted in, or NULL)
-goes to userspace whole, as a ring-buffer record, where it is evaluated as any other event. The maps are read (and their growth since
-the last read added to the aggregations) before every printa() and at the end; clear() and
-trunc() act on what was read, so hits since then count in the next read.
+``stddev(x)``, ``min(x)``, ``max(x)``, ``quantize(x)``, ``lquantize()`` or ``llquantize()``
+and assignments to thread-local variables, keyed by integers (argN, args[N], pid, tid,
+timestamp, self->x, constants and arithmetic on those) or strings of arguments
+(copyinstr(argN), string args[N]), and a predicate of such integers and comparisons (and of
+a string argument with a constant) joined by ``&&``.
+A hit that userspace must see goes there whole, as a ring-buffer record evaluated as any
+other event: one whose string the program cannot read at once (its page not yet faulted in,
+or NULL), and one with a zero divisor (checked before any clause runs), which is an error
+DTrace reports on the hit. The maps are read (and their growth since the last read added to
+the aggregations) before every printa() and at the end; clear() and trunc() act on what was
+read, so hits since then count in the next read.
 """
 from __future__ import annotations
 
@@ -23,11 +25,12 @@ from lark import Token, Tree
 
 from usdtgen.trace import bpf
 from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument
-from usdtgen.trace.script.aggregate import new_state, wrap64
+from usdtgen.trace.script.aggregate import UINT128_MASK, new_state, wrap64
 from usdtgen.trace.script.compile import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
-KERNEL_FUNCTIONS = ("count", "sum", "avg", "min", "max", "quantize", "lquantize", "llquantize")
+KERNEL_FUNCTIONS = ("count", "sum", "avg", "stddev", "min", "max", "quantize", "lquantize",
+                    "llquantize")
 EXTREMES = ("min", "max")     # per CPU: [set, value], folded when read
 DISTRIBUTIONS = ("quantize", "lquantize", "llquantize")  # the key ends with the value's bucket
 LLQUANTIZE_BOUNDS_MAX = 512   # bounds an llquantize() may have in the kernel (one test each)
@@ -294,9 +297,11 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
     if node.data == "binary" and str(node.children[1]) in ARITHMETIC:
         op = str(node.children[1])
         right = _operand(compiler, node.children[2], probe)
-        if op in ("/", "%") and not (right.kind == "const" and right.value != 0):
-            # a zero divisor is an error DTrace reports per hit: usdtgen does that
-            raise NotKernel("division by an expression is done in userspace")
+        if op in ("/", "%") and right.kind == "const" and right.value == 0:
+            raise NotKernel("division by zero is reported in userspace")
+        if op in ("/", "%") and _uses(right, "timestamp"):
+            # (checked for zero before the clauses run: it would differ when used)
+            raise NotKernel("division by an expression of timestamp is done in userspace")
         return Operand("binary", 0, op, _operand(compiler, node.children[0], probe), right,
                        ty.size, ty.signed)
     if node.data in ("int_literal", "char_literal", "macro", "unary_op"):
@@ -310,16 +315,50 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
                     "constant or arithmetic on those")
 
 
+def _uses(operand: Operand, kind: str) -> bool:
+    """Whether ``operand`` or a part of it is of ``kind``."""
+    return operand.kind == kind or any(side is not None and _uses(side, kind)
+                                       for side in (operand.left, operand.right))
+
+
+def _divisions(operand: Operand | None):
+    """The divisions and remainders by an expression in ``operand``, innermost first."""
+    if operand is None:
+        return
+    yield from _divisions(operand.left)
+    yield from _divisions(operand.right)
+    if operand.kind == "binary" and operand.op in ("/", "%") and operand.right.kind != "const":
+        yield operand
+
+
+def site_divisions(site) -> list[Operand]:
+    """Every division by an expression in the site's clauses: conditions, keys, values."""
+    found = []
+    for clause in site.clauses:
+        for left, _, right, how in clause.conditions:
+            if how != "string":
+                found += [*_divisions(left), *_divisions(right)]
+        for statement in clause.statements:
+            if isinstance(statement, KernelAssign):
+                found += _divisions(statement.value)
+                continue
+            for key in statement.keys:
+                found += _divisions(key)
+            found += _divisions(statement.value)
+    return found
+
+
 # -- code ----------------------------------------------------------------------------------------
 
 R_TMP, R_TMP2, R_VALUE = 7, 8, 9
-ZERO = -24              # the initial value of a new map entry (two words: avg's)
-KEY_SPACE = 440         # the key, below it
+ZERO = -40              # the initial value of a new map entry (four words: stddev's)
+KEY_SPACE = 424         # the key, below it
 KEY = ZERO - KEY_SPACE
 VARIABLE_KEY = KEY - 8  # a thread-local variable's key: thread id << 8 | its number
 VARIABLE_VALUE = KEY - 16
 SPILL, SPILLS = KEY - 24, 3     # left sides of arithmetic, down to the stack's 512 bytes
 STRING_KEY_MAX = 256    # bytes a string key may take in the kernel (DTrace's strsize)
+UINT64_MASK = (1 << 64) - 1
 FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
 
 
@@ -413,7 +452,7 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     code.emit(bpf.mov_reg(R_CTX, 1))
     if member_set_fd is not None:
         code.emit(bpf.member_guard(member_set_fd))
-    code.emit(bpf.st64(10, ZERO, 0), bpf.st64(10, ZERO + 8, 0))
+    code.emit(*(bpf.st64(10, ZERO + 8 * word, 0) for word in range(4)))
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
     # sends the whole hit to userspace, as a record whose copy faults pages in, and where
     # copyinstr() reports a bad address as DTrace would.
@@ -426,6 +465,19 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
         code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, site.strsize),
                   bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
         code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), "pass")
+    # A zero divisor is an error DTrace reports on the hit (and an ERROR probe): such a hit
+    # goes to userspace whole, checked before any clause has done anything.
+    divisions = site_divisions(site)
+    if any(_uses(d.right, "self") for d in divisions) and \
+            any(isinstance(st, KernelAssign) for c in site.clauses for st in c.statements):
+        raise NotKernel("division by a thread-local variable the site sets is done in "
+                        "userspace")
+    for division in divisions:
+        _load(code, division.right, specs, arch, site_relative, R_TMP, "pass",
+              site.thread_variables_fd)
+        if division.size < 8:
+            _narrow(code, R_TMP, division.size, division.signed)
+        code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
     map_index = 0
     for n, clause in enumerate(site.clauses):
         next_clause = f"clause_{n + 1}"
@@ -491,16 +543,14 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                 code.emit(bpf.stx64(10, offset, R_TMP))
                 words += 1
                 code.emit(bpf.mov_imm(R_VALUE, 1))
-            elif statement.function in ("sum", "avg", *EXTREMES):
+            elif statement.function in ("sum", "avg", "stddev", *EXTREMES):
                 _load(code, statement.value, specs, arch, site_relative, R_VALUE, after,
                       site.thread_variables_fd)
             else:
                 code.emit(bpf.mov_imm(R_VALUE, 1))
             if words == 0:
                 code.emit(bpf.st64(10, KEY, 0))
-            _update(code, table.fd, site.counters.fd, after,
-                    with_count=statement.function == "avg",
-                    extreme=statement.function if statement.function in EXTREMES else None)
+            _update(code, table.fd, site.counters.fd, after, statement.function)
             code.label(after)
         code.label(next_clause)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())            # aggregated: nothing recorded
@@ -649,11 +699,11 @@ def _quantize_index(code: Code, reg: int) -> None:
     code.label(done)
 
 
-def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool = False,
-            extreme: str | None = None) -> None:
-    """map[key] += R_VALUE (avg's: [count, sum] += [1, R_VALUE]; min's and max's [set,
-    value] take R_VALUE when unset or beyond), creating the entry at 0 first; a full map
-    counts a drop."""
+def _update(code: Code, map_fd: int, drops_fd: int, done: str, function: str) -> None:
+    """Add R_VALUE to map[key] as ``function`` does: count's and sum's one word += R_VALUE;
+    avg's [count, sum] += [1, R_VALUE]; stddev's [count, sum, squares (128 bits)] +=
+    [1, R_VALUE, R_VALUE²]; min's and max's [set, value] take R_VALUE when unset or beyond.
+    The entry is created at 0 first; a full map counts a drop."""
     found = f"found{code.here()}"
     dropped = f"dropped{code.here()}"
     code.emit(bpf.ld_map(1, map_fd), bpf.mov_reg(2, 10), bpf.alu_imm("add", 2, KEY),
@@ -666,24 +716,56 @@ def _update(code: Code, map_fd: int, drops_fd: int, done: str, with_count: bool 
               bpf.call(bpf.MAP_LOOKUP))
     code.jump(lambda off: bpf.jump_imm("==", True, 0, 0, off), dropped)
     code.label(found)
-    if extreme is not None:             # (only in programs that do not sleep: in place)
+    if function in EXTREMES:            # (only in programs that do not sleep: in place)
         store = code.fresh("extreme")
         code.emit(bpf.ldx64(1, 0, 0))
         code.jump(lambda off: bpf.jump_imm("==", False, 1, 0, off), store)
         code.emit(bpf.ldx64(1, 0, 8))
-        keep = "<=" if extreme == "min" else ">="
+        keep = "<=" if function == "min" else ">="
         code.jump(lambda off: bpf.jump_reg(keep, True, 1, R_VALUE, off), done)
         code.label(store)
         code.emit(bpf.st64(0, 0, 1), bpf.stx64(0, 8, R_VALUE))
     # atomic: a program that may sleep can be preempted by another run of it on its CPU
-    elif with_count:
+    elif function in ("avg", "stddev"):
         code.emit(bpf.mov_imm(1, 1), bpf.atomic_add64(0, 0, 1),
                   bpf.atomic_add64(0, 8, R_VALUE))
+        if function == "stddev":
+            _add_square(code)
     else:
         code.emit(bpf.atomic_add64(0, 0, R_VALUE))
     code.jump(lambda off: bpf.ja(off), done)
     code.label(dropped)
     count(code, drops_fd, DROP)
+
+
+def _add_square(code: Code) -> None:
+    """r0[2..3] (a 128-bit sum, low word first) += R_VALUE², as DTrace's stddev() keeps it.
+    |v| = hi·2³² + lo, so v² = hi²·2⁶⁴ + 2·hi·lo·2³² + lo², each product within 64 bits
+    (hi ≤ 2³¹); the low word's carry goes into the high word. Clobbers r1-r5."""
+    positive, no_carry, added = code.fresh("abs"), code.fresh("nocarry"), code.fresh("added")
+    code.emit(bpf.mov_reg(1, R_VALUE))
+    code.jump(lambda off: bpf.jump_imm(">=", True, 1, 0, off), positive)
+    code.emit(bpf.neg(1))                        # -INT64_MIN is 2^63 as unsigned: right
+    code.label(positive)
+    code.emit(bpf.mov_reg(2, 1), bpf.alu_imm("rsh", 2, 32),          # r2 = hi
+              bpf.alu_imm("lsh", 1, 32), bpf.alu_imm("rsh", 1, 32),  # r1 = lo
+              bpf.mov_reg(3, 1), bpf.alu_reg("mul", 3, 1),           # r3 = lo²
+              bpf.mov_reg(4, 2), bpf.alu_reg("mul", 4, 1),           # r4 = hi·lo
+              bpf.alu_reg("add", 4, 4),                              #      ·2
+              bpf.alu_reg("mul", 2, 2),                              # r2 = hi²
+              bpf.mov_reg(5, 4), bpf.alu_imm("lsh", 5, 32),          # the cross term's
+              bpf.alu_imm("rsh", 4, 32),                             # low and high parts
+              bpf.alu_reg("add", 3, 5), bpf.alu_reg("add", 2, 4))    # low word, high word
+    code.jump(lambda off: bpf.jump_reg(">=", False, 3, 5, off), no_carry)
+    code.emit(bpf.alu_imm("add", 2, 1))
+    code.label(no_carry)
+    # atomically: another run of this program may have been between the two words
+    code.emit(bpf.mov_reg(1, 3), bpf.atomic_fetch_add64(0, 16, 1),  # r1 = the old low word
+              bpf.alu_reg("add", 1, 3))
+    code.jump(lambda off: bpf.jump_reg(">=", False, 1, 3, off), added)
+    code.emit(bpf.alu_imm("add", 2, 1))
+    code.label(added)
+    code.emit(bpf.atomic_add64(0, 24, 2))
 
 
 def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
@@ -706,7 +788,7 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
             size = sum(part for _, part in key_layout(statement, site.strsize))
             if size > KEY_SPACE:
                 raise NotKernel("the key is too large for the kernel's stack")
-            words = 2 if statement.function in ("avg", *EXTREMES) else 1
+            words = {"avg": 2, "min": 2, "max": 2, "stddev": 4}.get(statement.function, 1)
             site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES, words)))
     try:
         code = build_program(site, specs, arch, member_set_fd, site_relative, emit_record)
@@ -736,8 +818,19 @@ READ_TRIES = 20               # reads of a site's maps to find two in a row that
 def _read_maps(site: KernelSite) -> list[dict]:
     """Every map of the site, read one after another; a hit that lands between two of
     these reads is in some and not in others."""
-    return [table.items(per_cpu=statement.function in EXTREMES)
+    return [table.items(per_cpu=statement.function in (*EXTREMES, "stddev"))
             for statement, table in site.maps]
+
+
+def _stddev_total(per_cpu) -> tuple[int, int, int]:
+    """(count, sum, squares) of a stddev() entry over every CPU: each CPU's squares are two
+    words, which summed as one number carry from the low word into the high one."""
+    count = total = squares = 0
+    for cpu_count, cpu_sum, low, high in per_cpu:
+        count += cpu_count
+        total += cpu_sum
+        squares += (high & UINT64_MASK) << 64 | (low & UINT64_MASK)
+    return count, total, squares
 
 
 def consistent_read(site: KernelSite) -> list[dict]:
@@ -779,10 +872,12 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
         for raw, total in snapshot[index].items():
             seen_key = (index, raw)
             first = seen_key not in site.seen
-            if statement.function == "avg":                  # (count, sum)
-                before = site.seen.get(seen_key, (0, 0))
-                delta = (total[0] - before[0], total[1] - before[1])
-                changed = delta != (0, 0)
+            if statement.function == "stddev":
+                total = _stddev_total(total)
+            if statement.function in ("avg", "stddev"):       # (count, sum[, squares])
+                before = site.seen.get(seen_key, (0,) * len(total))
+                delta = tuple(now - then for now, then in zip(total, before))
+                changed = any(delta)
             else:
                 delta = total - site.seen.get(seen_key, 0)
                 changed = delta != 0
@@ -797,6 +892,13 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                     entries[key] = state = [0, 0]
                 state[0] += delta[0]
                 state[1] = wrap64(state[1] + delta[1])
+            elif statement.function == "stddev":
+                state = entries.get(key)
+                if state is None:
+                    entries[key] = state = [0, 0, 0]
+                state[0] += delta[0]
+                state[1] = wrap64(state[1] + delta[1])
+                state[2] = (state[2] + delta[2]) & UINT128_MASK
             elif statement.function in DISTRIBUTIONS:
                 state = entries.get(key)
                 if state is None:
