@@ -414,23 +414,23 @@ def part_profile(bench: Bench, n: int) -> None:
           f"{1e6 * total / max(1, events[0]):.1f} us/event profiled")
     phases = [
         ("_drain (all reading and decoding)", "usdtgen/trace/session.py", "_drain"),
-        ("  RingBuffer.read (records -> Sample)", "usdtgen/trace/perf.py", "read"),
-        ("  Decoder.decode (Sample -> Event)", "usdtgen/trace/decode.py", "decode"),
-        ("    _number (one integer argument)", "usdtgen/trace/decode.py", "_number"),
-        ("    _data_loc (comm, strings)", "usdtgen/trace/decode.py", "_data_loc"),
-        ("  Summary.count", "usdtgen/trace/output.py", "count"),
+        ("  _read_records (the BPF ring buffer)", "usdtgen/trace/session.py", "_read_records"),
+        ("    RingBuffer.read (one copy, record offsets)", "usdtgen/trace/bpf.py", "read"),
+        ("    decode (generated per site: record -> Event)", "<record decoder ", "decode"),
+        ("  Summary.count_all", "usdtgen/trace/output.py", "count_all"),
         ("  the sink (discards)", "benchmarks/trace_throughput.py", "sink"),
         ("setup: collect (reading the notes)", "usdtgen/trace/listing.py", "collect"),
         ("setup: add_sites (tracefs, perf_event_open, mmap)", "usdtgen/trace/session.py",
          "add_sites"),
         ("poll (waiting)", "~", "<method 'poll' of 'select.poll' objects>"),
+        ("sleep (records gathering between drains)", "~", "<built-in method time.sleep>"),
     ]
     rows = []
     for label, file_end, func in phases:
         ct = max((v[3] for (f, _line, fn), v in stats.stats.items()
-                  if f.replace("\\", "/").endswith(file_end) and fn == func), default=0.0)
+                  if file_end in f.replace("\\", "/") and fn == func), default=0.0)
         calls = max((v[1] for (f, _line, fn), v in stats.stats.items()
-                     if f.replace("\\", "/").endswith(file_end) and fn == func), default=0)
+                     if file_end in f.replace("\\", "/") and fn == func), default=0)
         rows.append([label, f"{calls:,}", f"{ct:.2f}", f"{100 * ct / total:.0f}%",
                      f"{1e6 * ct / max(1, events[0]):.2f}"])
     print(table(["phase (cumulative)", "calls", "seconds", "share", "us/event"], rows))

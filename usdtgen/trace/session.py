@@ -33,6 +33,7 @@ from usdtgen.trace.process import StoppedChild, command_objects, process_alive, 
 from usdtgen.trace.targets import process_objects, resolve_program
 from usdtgen.trace.tree import ProcessTree
 
+DRAIN_SECONDS = 0.02          # the least time between two reads of the buffers
 RESCAN_SECONDS = 0.2          # how often a traced process's memory map is checked for new objects
 MAX_RECORD_SITES = 16384      # probe sites one trace records with BPF
 
@@ -644,15 +645,24 @@ def _loop(config, attached, summary, sink, stop, child, watch_pid, targets, warn
     if attached.records is not None:
         poller.register(attached.records.fd, select.POLLIN)
     exit_status = 0
+    drained_at = 0.0
     while True:
         timeout = config.poll_seconds
         wakeup = hooks.wakeup_in()
         if wakeup is not None:
             timeout = max(0.0, min(timeout, wakeup))
+        # A ring wakes its reader for each record written while the reader waits: at
+        # 50,000 events/s that is a wakeup and a drain per event. Letting records gather
+        # for DRAIN_SECONDS after the last drain makes it one per few hundred events.
+        gather = min(timeout, drained_at + DRAIN_SECONDS - time.monotonic())
+        if gather > 0:
+            time.sleep(gather)
+            timeout -= gather
         try:
             poller.poll(int(timeout * 1000))
         except InterruptedError:
             pass
+        drained_at = time.monotonic()
         _drain(attached, summary, sink)
         hooks.tick()
         if stop.requested:
