@@ -124,6 +124,11 @@ int main(int argc, char **argv)
 SCRIPTS = {
     "count": ("myapp:::request-done /arg2 >= 200/ { @[copyinstr(arg1)] = count(); }",
               "usdt:{path}:myapp:request__done /arg2 >= 200/ {{ @[str(arg1)] = count(); }}"),
+    # the same with strings of 64 bytes, bpftrace's default size (usdtgen's is DTrace's 256:
+    # a 256-byte key costs more to clear and to hash)
+    "count-64": ("#pragma D option strsize=64\n"
+                 "myapp:::request-done /arg2 >= 200/ { @[copyinstr(arg1)] = count(); }",
+                 "usdt:{path}:myapp:request__done /arg2 >= 200/ {{ @[str(arg1)] = count(); }}"),
     "count-int": ("myapp:::request-done /arg2 >= 200/ { @[arg2] = count(); }",
                   "usdt:{path}:myapp:request__done /arg2 >= 200/ {{ @[arg2] = count(); }}"),
     "quantize": ("myapp:::request-done { @ = quantize(arg3); }",

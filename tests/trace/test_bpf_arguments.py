@@ -153,6 +153,16 @@ def test_string_in_a_page_never_touched(tmp_path):
                           "-c", f"{exe} {data}")
     assert script.returncode == 0, script.stderr
     assert script.stdout.splitlines()[0] == "<hello from an untouched page>"
+    # aggregated in the kernel: its read fails there, so the hit goes to userspace whole
+    counted = trace_to_end("--json", "-e", "mapped:::text { @[copyinstr(arg0)] = count(); }",
+                           "-c", f"{exe} {data}")
+    assert counted.returncode == 0, counted.stderr
+    assert "1 aggregated in the kernel" in trace_to_end(
+        "-e", "mapped:::text { @[copyinstr(arg0)] = count(); }", "-c", f"{exe} {data}").stderr
+    aggregation = [json.loads(line) for line in counted.stdout.splitlines()
+                   if '"aggregation"' in line][-1]
+    assert [(e["keys"], e["value"]) for e in aggregation["entries"]] == \
+        [(["hello from an untouched page"], 1)]
 
 
 # -- every argument form, from hand-written assembly -------------------------------------------

@@ -458,9 +458,18 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     # copyinstr() reports a bad address as DTrace would.
     strings = sorted({k.value for clause in site.clauses for statement in clause.statements
                       for k in statement.keys if k.kind == "string"})
-    for index in strings:
+    # When the site's first action is an aggregation keyed first by its only string, that
+    # read is the check itself (one read per hit, not two), unless a predicate could skip it
+    # and leave the read to a later clause.
+    first = site.clauses[0].statements[0] if site.clauses and site.clauses[0].statements \
+        else None
+    checking_read = first if len(strings) == 1 and \
+        (len(site.clauses) == 1 or not site.clauses[0].conditions) and \
+        isinstance(first, KernelStatement) and first.keys and \
+        first.keys[0].kind == "string" else None
+    for index in strings if checking_read is None else ():
         _load(code, Operand("arg", index), specs, arch, site_relative, R_TMP, "pass",
-                      site.thread_variables_fd)
+              site.thread_variables_fd)
         code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
         code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, KEY), bpf.mov_imm(2, site.strsize),
                   bpf.mov_reg(3, R_TMP), bpf.call(bpf.PROBE_READ_USER_STR))
@@ -509,22 +518,24 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
             offset = KEY
             for key, (kind, size) in zip(statement.keys, layout):
                 if kind == "string":
-                    _load(code, Operand("arg", key.value), specs, arch, site_relative, R_TMP, after,
-                      site.thread_variables_fd)
+                    checks = statement is checking_read and offset == KEY
+                    _load(code, Operand("arg", key.value), specs, arch, site_relative, R_TMP,
+                          "pass" if checks else after, site.thread_variables_fd)
                     for word in range(0, size, 8):         # the bytes after the NUL are 0
                         code.emit(bpf.st64(10, offset + word, 0))
                     code.emit(bpf.mov_reg(1, 10), bpf.alu_imm("add", 1, offset),
                               bpf.mov_imm(2, site.strsize), bpf.mov_reg(3, R_TMP),
                               bpf.call(bpf.PROBE_READ_USER_STR))
-                    fault = f"fault{code.here()}"
+                    fault = "pass" if checks else f"fault{code.here()}"
                     code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), fault)
                     code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), fault)
-                    read = f"read{code.here()}"
-                    code.jump(lambda off: bpf.ja(off), read)
-                    code.label(fault)
-                    count(code, site.counters.fd, FAULT)
-                    code.jump(lambda off: bpf.ja(off), after)
-                    code.label(read)
+                    if not checks:
+                        read = f"read{code.here()}"
+                        code.jump(lambda off: bpf.ja(off), read)
+                        code.label(fault)
+                        count(code, site.counters.fd, FAULT)
+                        code.jump(lambda off: bpf.ja(off), after)
+                        code.label(read)
                 else:
                     _load(code, key, specs, arch, site_relative, R_TMP, after,
                       site.thread_variables_fd)
