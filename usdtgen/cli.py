@@ -274,6 +274,11 @@ def _size_in_pages(text: str) -> int:
                    "= count(); }').")
 @click.option("-s", "--script-file", "script_file", type=click.Path(dir_okay=False),
               metavar="FILE.d", help="Run the D script in FILE.d.")
+@click.option("-C", "use_cpp", is_flag=True,
+              help="With a D script: run the C preprocessor ($CPP or cpp) over it first.")
+@click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for -C.")
+@click.option("-D", "defines", multiple=True, metavar="NAME[=VALUE]", help="Macro for -C.")
+@click.option("-U", "undefines", multiple=True, metavar="NAME", help="Undefine a macro for -C.")
 @click.option("-Z", "allow_unmatched", is_flag=True,
               help="With a D script: allow probe descriptions that match no probe.")
 @click.option("--no-kernel-aggregation", "userspace_only", is_flag=True,
@@ -288,8 +293,8 @@ def _size_in_pages(text: str) -> int:
                    "(D scripts: #pragma D option strsize.)")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
-                  script_text, script_file, allow_unmatched, userspace_only, buffer_size,
-                  strsize, args) -> None:
+                  script_text, script_file, use_cpp, includes, defines, undefines,
+                  allow_unmatched, userspace_only, buffer_size, strsize, args) -> None:
     """Trace USDT probes with kernel uprobes and print each hit with its arguments,
     or run a D script over them (-e, -s).
 
@@ -308,10 +313,13 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     if pid is not None and command is not None:
         raise click.UsageError("give -p or -c, not both")
     if script_text is not None or script_file is not None:
+        cpp = (includes, defines, undefines) if use_cpp else None
         _run_script_command(script_text, script_file, pid, command, as_json, types_file,
                             output, duration, quiet, allow_unmatched, buffer_size, args, printf,
-                            not userspace_only)
+                            not userspace_only, cpp)
         return
+    if use_cpp or includes or defines or undefines:
+        raise click.UsageError("-C, -I, -D and -U go with a D script (-e or -s)")
     if pid is None and command is None and not args:
         raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
     targets, patterns = split_list_arguments(args, pid is not None or command is not None)
@@ -370,7 +378,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
 def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,
                         duration, quiet, allow_unmatched, buffer_size, args, printf,
-                        kernel: bool) -> None:
+                        kernel: bool, cpp=None) -> None:
     """``usdtgen trace -e/-s``: compile the D script, trace, print as dtrace does."""
     from usdtgen.trace.script.parse import parse_script
     from usdtgen.trace.script.run import has_usdt_clauses, load_script, run_script, trace_config
@@ -389,6 +397,16 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
         filename = script_file
     else:
         text, filename = script_text, "<-e>"
+    if cpp is not None:                  # -C: cpp's line markers name the lines' origins
+        from usdtgen.errors import PreprocessorError
+        from usdtgen.provider.cpp import preprocess
+        shebang, _, rest = text.partition("\n") if text.startswith("#!") else ("", "", "")
+        try:                             # (a #! line is not for cpp: kept aside, lines kept)
+            text = preprocess(filename, *cpp, text="\n" + rest if shebang else text)
+        except PreprocessorError as e:
+            raise InputError(f"usdtgen: {e}") from None
+        if shebang:
+            text = shebang + "\n" + text
     stream = open(output, "w") if output else sys.stdout
     positional = list(args)
     try:
@@ -410,7 +428,7 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
         def notice(matched: int, in_kernel: int, clauses_in_kernel: int, clauses: int) -> None:
             if not script.machine.quiet and not as_json:
                 what = f"script '{filename}'" if script_file else \
-                    f"description '{re.split(r'[{{/;]', text.strip(), maxsplit=1)[0].strip()}'"
+                    f"description '{re.split(r'[{{/;]', script_text.strip(), maxsplit=1)[0].strip()}'"
                 kernel = f" ({in_kernel} aggregated in the kernel, {clauses_in_kernel} of " \
                          f"{clauses} clause{'s' if clauses != 1 else ''} run there)" \
                     if in_kernel else ""

@@ -6,8 +6,6 @@ and turns every problem into a ``Diagnostic`` with file, line, column and a hint
 """
 from __future__ import annotations
 
-import codecs
-import os
 import re
 from dataclasses import dataclass
 
@@ -16,6 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from usdtgen.grammar import load_grammar
 from usdtgen.errors import Diagnostic, Loc, ProviderError, ProviderSyntaxError
+from usdtgen.provider.cpp import LineMarker, original_line, parse_line_marker, \
+    scan_line_markers
 from usdtgen.provider.ctype import DeclError, parse_declaration
 from usdtgen.provider.model import (
     ATTRIBUTE_TARGETS, DEPENDENCY_CLASSES, STABILITY_NAMES, Aggregate, Arg, Attribute, CType,
@@ -31,7 +31,6 @@ _TOKEN_NAMES = {
     "AGGREGATE_KW": "a type keyword (struct, union, enum)",
     "HASH_LINE": "a '#' line", "OP": "an operator", "$END": "the end of the file",
 }
-_LINE_MARKER = re.compile(r'#\s*(?:line\s+)?(\d+)(?:\s+"((?:[^"\\]|\\.)*)")?')
 _C_TYPE_WORDS = {"void", "char", "short", "int", "long", "float", "double", "signed", "unsigned",
                  "_Bool", "const", "volatile"}
 _CPP_ONLY = re.compile(r"#\s*(define|undef|include|if|ifdef|ifndef|elif|else|endif|error|warning)\b")
@@ -64,28 +63,16 @@ def decode_provider_bytes(data: bytes, path: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _LineMarker:
-    physical_line: int      # the line holding the marker
-    line: int               # the line number the next physical line has
-    file: str
-
-
 class _Locator:
     """Maps positions in the parsed text to the original file and line (cpp line markers)."""
 
-    def __init__(self, path: str, text: str, markers: list[_LineMarker]):
+    def __init__(self, path: str, text: str, markers: list[LineMarker]):
         self.path = path
         self.lines = text.split("\n")
         self.markers = markers
 
     def loc(self, line: int, col: int) -> Loc:
-        file, logical = self.path, line
-        for marker in self.markers:
-            if marker.physical_line < line:
-                file, logical = marker.file, marker.line + (line - marker.physical_line - 1)
-            else:
-                break
+        file, logical = original_line(self.markers, self.path, line)
         return Loc(file, logical, col)
 
     def diag(self, severity: str, line: int, col: int, message: str, hint: str = "") -> Diagnostic:
@@ -149,45 +136,22 @@ def _or_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def _line_marker(value: str) -> tuple[int, str | None] | None:
-    """``# 12 "file.d" 1`` or ``#line 12 "file.d"`` → (12, "file.d"); anything else → None."""
-    m = _LINE_MARKER.match(value)
-    if not m:
-        return None
-    file = m.group(2)
-    if file is not None and "\\" in file:     # cpp escapes \ and " and odd bytes (octal)
-        file = os.fsdecode(codecs.escape_decode(os.fsencode(file))[0])
-    return int(m.group(1)), file
-
-
 def line_marker_files(text: str) -> list[str]:
     """The files cpp's line markers in ``text`` name, in first-seen order, without cpp's
     pseudo-files (``<built-in>``, ``<command-line>``)."""
-    names = (m.file for m in _scan_markers(text, ""))
+    names = (m.file for m in scan_line_markers(text, ""))
     return [n for n in dict.fromkeys(names) if n and not (n.startswith("<") and n.endswith(">"))]
 
 
-def _collect_markers(tree: Tree, path: str) -> list[_LineMarker]:
+def _collect_markers(tree: Tree, path: str) -> list[LineMarker]:
     markers, current = [], path
     for directive in tree.find_data("directive"):
         token = directive.children[0]
-        marker = _line_marker(token.value)
+        marker = parse_line_marker(token.value)
         if marker:
             current = marker[1] if marker[1] is not None else current
-            markers.append(_LineMarker(token.line, marker[0], current))
+            markers.append(LineMarker(token.line, marker[0], current))
     return sorted(markers, key=lambda m: m.physical_line)
-
-
-def _scan_markers(text: str, path: str) -> list[_LineMarker]:
-    """Line markers found line by line, for when the text did not parse (no tree to walk)."""
-    markers, current = [], path
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.startswith("#"):
-            marker = _line_marker(line)
-            if marker:
-                current = marker[1] if marker[1] is not None else current
-                markers.append(_LineMarker(number, marker[0], current))
-    return markers
 
 
 def _tokens_of(node) -> list[Token]:
@@ -323,7 +287,7 @@ class _Builder:
 
     def directive(self, token: Token, pragmas: list[Pragma], attributes: list[tuple[str, Attribute, Token]]):
         value = token.value.rstrip()
-        if _line_marker(value):
+        if parse_line_marker(value):
             return
         if _CPP_ONLY.match(value):
             # systemtap's dtrace ignores these without -C; so do we, but say so once
@@ -446,7 +410,7 @@ def parse_provider_source(text: str, path: str) -> tuple[ProviderFile, list[Diag
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
-        locator = _Locator(path, text, _scan_markers(text, path))
+        locator = _Locator(path, text, scan_line_markers(text, path))
         raise ProviderSyntaxError([_syntax_diagnostic(e, text, locator)]) from None
     locator = _Locator(path, text, _collect_markers(tree, path))
     builder = _Builder(path, text, locator)

@@ -193,6 +193,40 @@ CLAUSE_CASES = [
 ]
 
 
+# -- declarations and inlines (C's conversions on store: a char keeps 8 bits, signed) -----------
+DECLARATION_CASES = [
+    ("declared-defaults", 'int x; string s; self int t; int a[string];\n'
+                          'BEGIN { printf("%d <%s> %d %d\\n", x, s, self->t, a["none"]); }\n',
+     "0 <> 0 0\n"),
+    ("char-wraps", 'char c; unsigned char u; short h;\n'
+                   'BEGIN { c = 300; u = -1; h = 70000; printf("%d %d %d\\n", c, u, h); }\n',
+     "44 255 4464\n"),
+    ("several-declarators", 'int a, b; uint64_t big;\n'
+                            'BEGIN { a = 1; b = a + 1; big = -1; printf("%d %d %u\\n", a, b, '
+                            'big); }\n', "1 2 18446744073709551615\n"),
+    ("this-declared", 'this int n;\nBEGIN { printf("%d\\n", this->n); this->n = 5; }\n'
+                      'END { printf("%d\\n", this->n); }\n', "0\n0\n"),
+    ("self-declared", 'self string who;\nBEGIN { self->who = "me"; }\n'
+                      'END { printf("%s\\n", self->who); }\n', "me\n"),
+    ("typed-array", 'string names[int, int];\n'
+                    'BEGIN { names[1, 2] = "a"; printf("%s|%s\\n", names[1, 2], names[2, 1]); }\n',
+     "a|\n"),
+    ("inline", 'inline int LIMIT = 10 * 3;\ninline string WHO = "dtrace";\n'
+               'BEGIN { printf("%d %s\\n", LIMIT + 1, WHO); }\n', "31 dtrace\n"),
+    ("inline-narrow", 'inline char C = 257;\nBEGIN { printf("%d\\n", C); }\n', "1\n"),
+    ("pointer-declared", 'char *p;\nBEGIN { p = 0; p = p - 1; printf("%u %d\\n", p, '
+                         'sizeof (char *)); }\n', "18446744073709551615 8\n"),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in DECLARATION_CASES],
+                         ids=[c[0] for c in DECLARATION_CASES])
+def test_declarations(text, expected):
+    _, out, err = run_d(text)
+    assert err == ""
+    assert out == expected + "\n"
+
+
 @pytest.mark.parametrize("text, expected", [c[1:] for c in CLAUSE_CASES],
                          ids=[c[0] for c in CLAUSE_CASES])
 def test_clauses(text, expected):
@@ -296,6 +330,14 @@ ERRORS = [
     ("unused-macro-argument", 'BEGIN { printf("%d\\n", $1); }\n', ["5", "abc"], 1, 1,
      "extra macro argument 'abc'"),
     ("stack-unsupported", 'BEGIN\n{\n  stack();\n}\n', [], 3, 3, "stack() is not supported"),
+    ("declared-twice", 'int x;\nstring x;\nBEGIN { exit(0); }\n', [], 2, 8,
+     "x is declared twice, as an integer and as a string"),
+    ("float-variable", 'float f;\nBEGIN { exit(0); }\n', [], 1, 1,
+     "floating-point variables are not supported"),
+    ("string-into-declared-int", 'int x;\nBEGIN { x = "a"; }\n', [], 2, 9,
+     "x is an integer; it cannot take a string"),
+    ("declared-array-unindexed", 'int a[int];\nBEGIN { trace(a); }\n', [], 2, 15,
+     "a is an associative array: index it"),
     ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
      "copyinstr() reads a probe argument"),
 ]

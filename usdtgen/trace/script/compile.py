@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lark import Token, Tree
 
 from usdtgen.errors import Loc, ScriptError
+from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, KeyType, make_adder, \
     wrap64
@@ -93,7 +94,7 @@ _CAST_SIZES = {"char": 1, "short": 2, "int": 4, "long": 8, "int8_t": 1, "uint8_t
                "uint64_t": 8, "size_t": 8, "ssize_t": 8, "uintptr_t": 8, "intptr_t": 8,
                "pid_t": 4, "uid_t": 4, "gid_t": 4, "id_t": 4, "off_t": 8, "uchar_t": 1,
                "ushort_t": 2, "uint_t": 4, "ulong_t": 8, "u_longlong_t": 8, "longlong_t": 8,
-               "bool": 1, "_Bool": 1}
+               "bool": 1, "_Bool": 1, "float": 4, "double": 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,9 @@ class Compiler:
         self.tls_types: dict[str, Ty] = {}
         self.this_types: dict[str, Ty] = {}
         self.array_types: dict[str, Ty] = {}          # associative array -> value type
+        self.declared_this: dict[str, Ty] = {}        # this->name declared at the top level
+        self.declared: set[str] = set()               # names declared (scalars, arrays)
+        self.inlines: dict[str, Tree] = {}            # inline name -> its inline_def
         self.agg_defs: dict[str, Tree] = {}
         self.probe: ProbeInfo | None = None
         self.needs: Needs | None = None
@@ -186,11 +190,13 @@ class Compiler:
 
     def error(self, node, message: str, hint: str = "") -> ScriptError:
         line, col = _position(node)
-        return error_at(self.parsed.text, self.parsed.filename, line, col, message, hint)
+        return error_at(self.parsed.text, self.parsed.filename, line, col, message, hint,
+                        self.parsed.markers)
 
     def loc(self, node) -> Loc:
         line, col = _position(node)
-        return Loc(self.parsed.filename, line, col)
+        file, original = original_line(list(self.parsed.markers), self.parsed.filename, line)
+        return Loc(file, original, col)
 
     # -- the program ----------------------------------------------------------------------------
 
@@ -199,6 +205,11 @@ class Compiler:
         for item in tree.children:
             if isinstance(item, Token) and item.type == "PRAGMA":
                 self.pragma(item)
+        for item in tree.children:
+            if isinstance(item, Tree) and item.data == "declaration":
+                self.declaration(item)
+            elif isinstance(item, Tree) and item.data == "inline_def":
+                self.inline(item)
         self.prescan(tree)
         for item in tree.children:
             if isinstance(item, Tree) and item.data == "clause":
@@ -225,6 +236,66 @@ class Compiler:
                                  "options: " + " ".join(sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)))
             self.machine.set_option(name, value if value else True)
         # attributes, binding, depends_on: nothing to do for a tracer
+
+    def declared_type(self, type_node: Tree) -> Ty:
+        """The Ty of a declared type: integers of their size and sign, strings; a pointer is
+        an unsigned 64-bit integer here (usdtgen does not follow pointers)."""
+        words = _type_words(type_node)
+        pointer = any(t.type == "STAR" for t in type_node.children)
+        if words == ["string"] and not pointer:
+            return STRING
+        if ("float" in words or "double" in words) and not pointer:
+            raise self.error(type_node, "floating-point variables are not supported: D "
+                                        "computes in integers")
+        if words == ["void"] and not pointer:
+            raise self.error(type_node, "a variable cannot be of type void")
+        return _cast_type(words, pointer)
+
+    def declaration(self, node: Tree) -> None:
+        """``[self|this] TYPE name[, name...];`` and ``TYPE name[KEYS];``: the variables'
+        types, known before any clause uses them; a second, different declaration is an
+        error. (extern and static declare globals.)"""
+        scope_token, type_node, *declarators = node.children
+        scope = str(scope_token) if scope_token is not None else "global"
+        ty = self.declared_type(type_node)
+        for declarator in declarators:
+            name_token, dimensions = declarator.children
+            name = str(name_token)
+            if name in BUILTINS or name in ("self", "this", "args"):
+                raise self.error(name_token, f"{name} is a built-in variable: it cannot be "
+                                             "declared")
+            if dimensions is not None:
+                if scope in ("self", "this"):
+                    raise self.error(declarator, f"{scope}-> variables cannot be arrays")
+                self.redeclared(declarator, name, ty, self.array_types)
+                self.array_types[name] = ty
+                self.declared.add("[]" + name)
+                continue
+            table = {"self": self.tls_types, "this": self.declared_this}.get(scope,
+                                                                              self.global_types)
+            self.redeclared(declarator, name, ty, table)
+            table[name] = ty
+            if table is self.global_types:
+                self.declared.add(name)
+
+    def redeclared(self, node, name: str, ty: Ty, table: dict) -> None:
+        before = table.get(name)
+        if before is not None and before != ty:
+            raise self.error(node, f"{name} is declared twice, as {_a_kind(before)} and "
+                                   f"as {_a_kind(ty)}")
+        if name in self.inlines or (table is self.global_types and "[]" + name in self.declared) \
+                or (table is self.array_types and name in self.declared):
+            raise self.error(node, f"{name} is declared twice")
+
+    def inline(self, node: Tree) -> None:
+        """``inline TYPE NAME = expression;``: NAME stands for the expression, of that type."""
+        _, type_node, name_token, op, value = node.children
+        name = str(name_token)
+        if str(op) != "=":
+            raise self.error(op, "an inline is defined with '='")
+        if name in self.inlines or name in self.declared or name in BUILTINS:
+            raise self.error(name_token, f"{name} is declared twice")
+        self.inlines[name] = node
 
     def prescan(self, tree: Tree) -> None:
         """First assignments of globals and definitions of aggregations, in source order, so a
@@ -297,7 +368,7 @@ class Compiler:
         if compiled is not None:
             return compiled
         self.probe, self.needs = probe, clause.needs
-        self.this_types = {}
+        self.this_types = dict(self.declared_this)
         _, predicate_node, body = clause.node.children
         predicate = None
         if predicate_node is not None:
@@ -475,7 +546,7 @@ class Compiler:
         except FormatError as e:
             line, col = _position(node)
             raise error_at(self.parsed.text, self.parsed.filename, line, col + e.column,
-                           str(e)) from None
+                           str(e), markers=self.parsed.markers) from None
 
     # -- aggregations ---------------------------------------------------------------------------
 
@@ -664,12 +735,23 @@ class Compiler:
             raise self.error(node, f"{name} must be followed by ->name")
         if name == "args":
             raise self.error(node, "args must be indexed: args[0], args[1], ...")
+        if name in self.inlines:
+            _, type_node, _, _, value = self.inlines[name].children
+            target = self.declared_type(type_node)
+            fn, ty = self.expr(value)
+            if {target.kind, ty.kind} == {"int", "string"}:
+                raise self.error(node, f"inline {name} is {_a_kind(target)}: its value "
+                                       f"is {_a_kind(ty)}")
+            if target.kind == "int":
+                wrap = _wrapper(target)
+                return (lambda f: wrap(fn(f))), target
+            return fn, target
         if name in self.global_types or name in self.assigned:
             ty = self.global_type(name)
             store = machine.globals
             default = "" if ty.kind == "string" else 0
             return (lambda f: store.get(name, default)), ty
-        if "[]" + name in self.assigned:
+        if "[]" + name in self.assigned or "[]" + name in self.declared:
             raise self.error(node, f"{name} is an associative array: index it, {name}[key]")
         raise self.error(node, f"undefined variable {name!r}",
                          "assign it somewhere in the script before reading it")
@@ -776,7 +858,7 @@ class Compiler:
         name = str(base.children[0])
         if name in BUILTINS or name in self.global_types:
             raise self.error(node, f"{name} cannot be indexed")
-        if "[]" + name not in self.assigned:
+        if "[]" + name not in self.assigned and "[]" + name not in self.declared:
             raise self.error(base, f"undefined associative array {name!r}",
                              "assign an element somewhere in the script before reading it")
         key_fns = [self.expr(k)[0] for k in keys]
@@ -894,8 +976,11 @@ class Compiler:
 
     def x_cast(self, node):
         type_node, operand = node.children
-        words = [str(t) for t in type_node.children if t.type == "TYPE_WORD"]
+        words = _type_words(type_node)
         pointer = any(t.type == "STAR" for t in type_node.children)
+        if ("float" in words or "double" in words) and not pointer:
+            raise self.error(node, "floating-point values are not supported: D computes in "
+                                   "integers")
         fn, ty = self.expr(operand)
         if words == ["string"] and not pointer:
             if ty.kind == "int":
@@ -912,9 +997,9 @@ class Compiler:
         return (lambda f: wrap(fn(f))), target
 
     def x_sizeof_type(self, node):
-        words = [str(t) for t in node.children[0].children if t.type == "TYPE_WORD"]
+        words = _type_words(node.children[0])
         pointer = any(t.type == "STAR" for t in node.children[0].children)
-        size = _cast_type(words, pointer).size
+        size = 8 if "double" in words and not pointer else _cast_type(words, pointer).size
         return (lambda f: size), Ty("int", 8, False)
 
     def x_aggregation(self, node):
@@ -1076,13 +1161,14 @@ class Compiler:
                 raise self.error(target, f"{name} cannot be assigned")
             declared = self.global_type(name)
             if {declared.kind, ty.kind} == {"int", "string"}:
-                raise self.error(node, f"{name} is a {_kind_word(declared)}; it cannot take a "
-                                       f"{_kind_word(ty)}")
+                raise self.error(node, f"{name} is {_a_kind(declared)}; it cannot take "
+                                       f"{_a_kind(ty)}")
             store = machine.globals
+            fit = _fitter(declared)
 
             def make(value):
                 def assign(f):
-                    v = store[name] = value(f)
+                    v = store[name] = fit(value(f))
                     return v
                 return assign
             return make
@@ -1094,12 +1180,13 @@ class Compiler:
             types = self.tls_types if scope == "self" else self.this_types
             declared = types.setdefault(member, ty)
             if {declared.kind, ty.kind} == {"int", "string"}:
-                raise self.error(node, f"{scope}->{member} is a {_kind_word(declared)}; it "
-                                       f"cannot take a {_kind_word(ty)}")
+                raise self.error(node, f"{scope}->{member} is {_a_kind(declared)}; it "
+                                       f"cannot take {_a_kind(ty)}")
+            fit = _fitter(declared)
             if scope == "this":
                 def make(value):
                     def assign(f):
-                        v = f.this[member] = value(f)
+                        v = f.this[member] = fit(value(f))
                         return v
                     return assign
                 return make
@@ -1107,7 +1194,7 @@ class Compiler:
 
             def make(value):
                 def assign(f):
-                    v = value(f)
+                    v = fit(value(f))
                     if v == 0 or v == "":
                         store.pop((f.tid, member), None)      # D: assigning 0 frees it
                     else:
@@ -1125,13 +1212,14 @@ class Compiler:
             declared = self.array_value_type(name)
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{name}[] holds {_kind_word(declared)}s; it cannot "
-                                       f"take a {_kind_word(ty)}")
+                                       f"take {_a_kind(ty)}")
             key = _key_function([self.expr(k)[0] for k in ([] if args is None else args.children)])
             array = machine.arrays.setdefault(name, {})
+            fit = _fitter(declared)
 
             def make(value):
                 def assign(f):
-                    v = value(f)
+                    v = fit(value(f))
                     if v == 0 or v == "":
                         array.pop(key(f), None)
                     else:
@@ -1225,8 +1313,31 @@ def _compare(op: str, left, right, unsigned_mask):
     return lambda f: 1 if fn(left(f), right(f)) else 0
 
 
+def _type_words(type_node: Tree) -> list[str]:
+    """The words of a type name, without its qualifiers (const, volatile)."""
+    return [str(t) for t in type_node.children
+            if t.type == "TYPE_WORD" and str(t) not in ("const", "volatile")]
+
+
+def _identity(value):
+    return value
+
+
+def _fitter(ty: Ty):
+    """What storing into a variable of type ``ty`` does to a value: an integer narrower than
+    64 bits, or unsigned, wraps as C converts it; anything else is kept."""
+    if ty.kind != "int" or (ty.size == 8 and ty.signed):
+        return _identity
+    wrap = _wrapper(ty)
+    return lambda value: wrap(value) if type(value) is int else value
+
+
 def _kind_word(ty: Ty) -> str:
     return "string" if ty.kind == "string" else "integer"
+
+
+def _a_kind(ty: Ty) -> str:
+    return "a string" if ty.kind == "string" else "an integer"
 
 
 def _cast_type(words: list[str], pointer: bool) -> Ty:

@@ -12,6 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from usdtgen.errors import Diagnostic, Loc, ScriptError
 from usdtgen.grammar import load_grammar
+from usdtgen.provider.cpp import original_line, scan_line_markers
 
 _TOKEN_WORDS = {
     "PROBEDESC": "a probe description", "SLASH": "'/'", "EPRED": "'/' ending the predicate",
@@ -27,6 +28,7 @@ class ParsedScript:
     text: str
     filename: str
     shebang_quiet: bool          # the #! line asked for -q
+    markers: tuple = ()          # cpp's line markers (usdtgen trace -C): where lines came from
 
 
 def source_line(text: str, line: int) -> str:
@@ -34,10 +36,26 @@ def source_line(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def error_at(text: str, filename: str, line: int, col: int, message: str, hint: str = "") \
-        -> ScriptError:
-    return ScriptError([Diagnostic("error", Loc(filename, line, col), message, hint,
+def error_at(text: str, filename: str, line: int, col: int, message: str, hint: str = "",
+             markers=()) -> ScriptError:
+    """An error at ``line``:``col`` of ``text``; after cpp (``markers``), named by the file and
+    line the text came from."""
+    file, original = original_line(list(markers), filename, line) if markers else \
+        (filename, line)
+    return ScriptError([Diagnostic("error", Loc(file, original, col), message, hint,
                                    source_line(text, line))])
+
+
+def without_line_markers(text: str, filename: str) -> tuple[str, tuple]:
+    """cpp's output with its line markers blanked (lines keep their numbers), and the
+    markers, to name the file and line each line came from."""
+    markers = scan_line_markers(text, filename)
+    if not markers:
+        return text, ()
+    lines = text.split("\n")
+    for marker in markers:
+        lines[marker.physical_line - 1] = ""
+    return "\n".join(lines), tuple(markers)
 
 
 def _expected(err: UnexpectedInput) -> str:
@@ -59,6 +77,7 @@ def _eof_hint(text: str, err) -> str:
 def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
     """The tree of a D script; raises ScriptError (``file:line:col`` with a caret)."""
     quiet = False
+    text, markers = without_line_markers(text, filename)
     body = text
     if text.startswith("#!"):
         first, _, rest = text.partition("\n")
@@ -71,19 +90,21 @@ def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
     except UnexpectedEOF as err:
         lines = text.splitlines() or [""]
         raise error_at(text, filename, len(lines), len(lines[-1]) + 1,
-                       "unexpected end of script", _eof_hint(text, err)) from None
+                       "unexpected end of script", _eof_hint(text, err), markers) from None
     except UnexpectedCharacters as err:
         raise error_at(text, filename, err.line, err.column,
                        f"unexpected character {text[err.pos_in_stream]!r}" if
                        err.pos_in_stream < len(text) else "unexpected character",
-                       f"expected {_expected(err)}" if _expected(err) else "") from None
+                       f"expected {_expected(err)}" if _expected(err) else "",
+                       markers) from None
     except UnexpectedToken as err:
         token = err.token
         if token.type == "$END":
             lines = text.splitlines() or [""]
             raise error_at(text, filename, len(lines), len(lines[-1]) + 1,
-                           "unexpected end of script", _eof_hint(text, err)) from None
+                           "unexpected end of script", _eof_hint(text, err), markers) from None
         raise error_at(text, filename, token.line, token.column,
                        f"syntax error near {str(token)!r}",
-                       f"expected {_expected(err)}" if _expected(err) else "") from None
-    return ParsedScript(tree, text, filename, quiet)
+                       f"expected {_expected(err)}" if _expected(err) else "",
+                       markers) from None
+    return ParsedScript(tree, text, filename, quiet, markers)

@@ -18,7 +18,7 @@ SPECIAL = ("BEGIN", "END", "ERROR")
 _UNITS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000, "msec": 1_000_000,
           "s": 10**9, "sec": 10**9, "m": 60 * 10**9, "min": 60 * 10**9, "h": 3600 * 10**9,
           "hour": 3600 * 10**9, "d": 86400 * 10**9, "day": 86400 * 10**9}
-_TICK = re.compile(r"tick-(\d+)([a-z]*)")
+_TICK = re.compile(r"(?:tick|profile)-(\d+)([a-z]*)")
 
 
 class DescriptionError(ValueError):
@@ -57,7 +57,9 @@ def dashed(name: str) -> str:
 
 
 def tick_interval(name: str) -> int | None:
-    """``tick-5sec`` → 5e9 ns; ``tick-100hz`` or ``tick-100`` → 1e7 ns; None if not a tick."""
+    """``tick-5sec`` → 5e9 ns; ``tick-100hz`` or ``tick-100`` → 1e7 ns; None if not a tick.
+    ``profile-N`` is read the same way: usdtgen has no per-CPU profile interrupt, so a
+    profile probe fires once per period, as a tick probe does (on one CPU, not on each)."""
     match = _TICK.fullmatch(name)
     if match is None:
         return None
@@ -87,7 +89,8 @@ def parse_description(text: str, loc: Loc) -> ProbeDescription:
         if interval is not None:
             return ProbeDescription(text, loc, "tick", provider, "", "", name, interval)
     if name.startswith("profile-") or provider == "profile":
-        raise DescriptionError(f"{text}: profile probes are not supported (use tick-N)")
+        raise DescriptionError(f"{text}: not a profile probe (profile-N, with a unit of ns, "
+                               "us, ms, s, min, h, d or hz)")
     if provider in ("syscall", "fbt", "pid", "proc", "sched", "io", "lockstat", "sdt") or \
             provider.startswith("pid"):
         if provider.startswith("pid") and provider[3:].isdigit() or provider in (
