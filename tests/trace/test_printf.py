@@ -236,6 +236,34 @@ def test_sweeps_match_c(c_outputs, name):
                       f"ours): " + "\n".join(map(repr, wrong[:20]))
 
 
+# --- '*' widths and precisions (D's printf) against C ---------------------------------------------
+# (format, arguments: ints for the '*'s and %d, strings for %s), as C takes them: a '*' takes
+# an int argument before the value; a negative width left-justifies, a negative precision
+# counts as none.
+STAR_ROWS = [
+    ("[%*d]", (6, 42)), ("[%-*d]", (6, 42)), ("[%*d]", (-6, 42)), ("[%*s]", (4, "")),
+    ("[%.*s]", (3, "abcdef")), ("[%.*s]", (-1, "abcdef")), ("[%.*s]", (0, "abc")),
+    ("[%*.*s|%s]", (8, 2, "hello", "x")), ("[%0*d]", (5, -42)), ("[%*.*d]", (7, 4, 12)),
+    ("%*s%s", (4, "", "indented")), ("[%+*d %*x]", (5, 3, -3, 255)),
+]
+
+
+def test_star_widths_match_c(tmp_path):
+    calls = []
+    for fmt, args in STAR_ROWS:
+        c_args = ", ".join(f'"{a}"' if isinstance(a, str) else str(a) for a in args)
+        calls.append(f'  printf("{fmt}\\n", {c_args});')
+    source = "#include <stdio.h>\nint main(void)\n{\n" + "\n".join(calls) + "\n  return 0;\n}\n"
+    exe = compile_program(tmp_path, source, flags=("-O0", "-w"), output="stars")
+    expected = subprocess.run([str(exe)], capture_output=True, text=True, check=True,
+                              timeout=30).stdout.splitlines()
+    got = [compile_format(fmt, stars=True).render(args) for fmt, args in STAR_ROWS]
+    assert got == expected
+    compiled = compile_format("[%*.*s|%s]", stars=True)
+    assert compiled.conversions == 4 and compiled.string_arguments == (2, 3)
+    assert compiled.fast_renderer()((8, 2, "hello", "x")) is None      # render's job
+
+
 # --- what C cannot check ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, values, expected", [

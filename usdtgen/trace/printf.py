@@ -22,7 +22,10 @@ next state:
     any of ``- + space 0 #``, in any order, repeated or not; ``%`` right after ``%`` is a
     literal percent sign.
 ``WIDTH``, ``PRECISION``
-    decimal digits; ``.`` starts the precision (``.`` alone means 0). ``*`` is refused.
+    decimal digits; ``.`` starts the precision (``.`` alone means 0). ``*`` (D's printf only,
+    ``compile_format(stars=True)``; refused elsewhere) takes the width or precision from the
+    argument before the value, as C does: a negative width left-justifies, a negative
+    precision counts as none.
 ``LENGTH``
     ``hh h l ll z j t L``.
 
@@ -70,7 +73,7 @@ import enum
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NoReturn
 
 from usdtgen.errors import UsdtgenError
@@ -120,6 +123,8 @@ class Conversion:
     length: str             # "", "hh", "h", "l", "ll", "z", "j", "t" or "L"
     conversion: str         # one of CONVERSIONS
     aggregation: bool = False   # %@d in a D printa() format: the aggregation's value
+    width_star: bool = False    # %*d: the width is the argument before the value
+    precision_star: bool = False  # %.*s: the precision is the argument before the value
     python_spec: str = field(init=False, repr=False, compare=False)   # for finite floats
     fast: object = field(init=False, repr=False, compare=False)        # render, common cases
 
@@ -226,22 +231,32 @@ class Format:
     _plan: tuple = field(init=False, repr=False, compare=False)   # (piece, argument or None)
 
     def __post_init__(self) -> None:
-        count = sum(isinstance(piece, Conversion) for piece in self.pieces)
-        object.__setattr__(self, "conversions", count)
         plan, index = [], 0
         for piece in self.pieces:
             if isinstance(piece, Conversion):
+                index += piece.width_star + piece.precision_star
                 plan.append((piece, index))
                 index += 1
             else:
                 plan.append((piece, None))
+        object.__setattr__(self, "conversions", index)
         object.__setattr__(self, "_plan", tuple(plan))
+
+    def argument_roles(self) -> list[tuple[Conversion, str]]:
+        """What each argument is for, in order: (its conversion, "width", "precision" or
+        "value"); a ``*`` takes an argument before the value, as in C."""
+        roles = []
+        for piece, _ in self._plan:
+            if isinstance(piece, Conversion):
+                roles += [(piece, "width")] * piece.width_star + \
+                    [(piece, "precision")] * piece.precision_star + [(piece, "value")]
+        return roles
 
     @property
     def string_arguments(self) -> tuple[int, ...]:
         """Indexes (from 0) of the arguments ``%s`` takes: the tracer reads them as strings."""
-        convs = [piece for piece in self.pieces if isinstance(piece, Conversion)]
-        return tuple(i for i, conv in enumerate(convs) if conv.conversion == "s")
+        return tuple(i for i, (conv, role) in enumerate(self.argument_roles())
+                     if role == "value" and conv.conversion == "s")
 
     def fast_renderer(self, strings: frozenset[int] = frozenset()):
         """``render`` of a values sequence as one generated function for a trace's hot
@@ -250,6 +265,8 @@ class Format:
         ``render``. Returns None, for the caller to call ``render``, when a value is missing
         or of another type than its plain conversion expects, or when a value at an index in
         ``strings`` (arguments read as strings) is not a str."""
+        if self.stars:
+            return lambda values: None               # (render takes the widths)
         template, guards, parts, scope = [], [], [], {}
         for piece, index in self._plan:
             if index is None:
@@ -286,6 +303,11 @@ class Format:
         type than the conversion expects prints as described in the module docstring (``%d``
         of a str prints the str, ``%s`` of an int prints its decimal).
         """
+        if self.stars:
+            return "".join([piece.text if index is None else
+                            _starred(piece, values, index).render(
+                                values[index] if index < len(values) else None)
+                            for piece, index in self._plan])
         if len(values) >= self.conversions:
             return "".join([piece.text if index is None else piece.fast(values[index])
                             for piece, index in self._plan])
@@ -299,16 +321,45 @@ class Format:
                 index += 1
         return "".join(out)
 
+    @property
+    def stars(self) -> bool:
+        """Whether a width or precision comes from the arguments."""
+        return any(isinstance(p, Conversion) and (p.width_star or p.precision_star)
+                   for p in self.pieces)
+
+
+def _starred(piece: Conversion, values, index: int) -> Conversion:
+    """The conversion with its ``*`` width and precision taken from the arguments before
+    ``index``, as C takes them: a negative width left-justifies, a negative precision is as
+    if none was given; a missing or non-integer one counts as absent."""
+    if not (piece.width_star or piece.precision_star):
+        return piece
+    at = index - piece.precision_star
+    changes = {}
+    if piece.precision_star:
+        precision = values[index - 1] if 0 <= index - 1 < len(values) else None
+        changes["precision"] = min(precision, MAX_WIDTH) if type(precision) is int and \
+            precision >= 0 else None
+    if piece.width_star:
+        width = values[at - 1] if 0 <= at - 1 < len(values) else None
+        if type(width) is int:
+            if width < 0:
+                changes["flags"] = "".join(f for f in FLAG_CHARS if f in piece.flags + "-")
+            changes["width"] = min(abs(width), MAX_WIDTH)
+    return replace(piece, **changes)
+
 
 def compile_format(text: str, label: str = "-f", aggregation: bool = False,
-                   escapes: bool = True, extra_conversions: str = "") -> Format:
+                   escapes: bool = True, extra_conversions: str = "",
+                   stars: bool = False) -> Format:
     """Parse a ``-f`` format once; raise FormatError naming the column of the first problem.
 
     For D's printf() and printa() (usdtgen.trace.script): ``label`` starts error messages,
     ``aggregation`` allows the ``@`` flag, ``escapes`` False takes backslashes literally (the
-    D string literal already decoded them) and ``extra_conversions`` adds D's (``Y``).
+    D string literal already decoded them), ``extra_conversions`` adds D's (``Y``) and
+    ``stars`` allows ``*`` widths and precisions, taken from the arguments as C does.
     """
-    return _Scanner(text, label, aggregation, escapes, extra_conversions).run()
+    return _Scanner(text, label, aggregation, escapes, extra_conversions, stars).run()
 
 
 def _as_text(value: object) -> str:
@@ -360,8 +411,10 @@ class _Scanner:
     """The state machine of the module docstring: ``step`` looks at one character."""
 
     def __init__(self, text: str, label: str = "-f", aggregation: bool = False,
-                 escapes: bool = True, extra_conversions: str = ""):
+                 escapes: bool = True, extra_conversions: str = "", stars: bool = False):
         self.text = text
+        self.allow_stars = stars
+        self.width_star = self.precision_star = False
         self.label = label
         self.allow_aggregation = aggregation
         self.aggregation = False
@@ -419,7 +472,7 @@ class _Scanner:
                 if c == "\\":
                     return _State.ESCAPE, 1
                 self.flags, self.width, self.precision, self.length = "", None, None, ""
-                self.aggregation = False
+                self.aggregation = self.width_star = self.precision_star = False
                 return _State.FLAGS, 1
             self.add_char(c)
             return _State.TEXT, 1
@@ -461,13 +514,21 @@ class _Scanner:
             if c in "123456789":
                 self.width = 0
                 return _State.WIDTH, 0
-        if state is _State.WIDTH and c in DECIMAL_DIGITS:
+            if c == "*" and self.allow_stars:
+                self.width_star = True
+                return _State.WIDTH, 1
+        if state is _State.WIDTH and c in DECIMAL_DIGITS and not self.width_star:
             self.width = _grow(self.width, c)
             return _State.WIDTH, 1
         if state in (_State.FLAGS, _State.WIDTH) and c == ".":
             self.precision = 0
             return _State.PRECISION, 1
-        if state is _State.PRECISION and c in DECIMAL_DIGITS:
+        if state is _State.PRECISION and c == "*" and self.allow_stars and \
+                not self.precision_star and self.precision == 0 and \
+                self.text[i - 1] == ".":
+            self.precision, self.precision_star = None, True
+            return _State.PRECISION, 1
+        if state is _State.PRECISION and c in DECIMAL_DIGITS and not self.precision_star:
             self.precision = _grow(self.precision, c)
             return _State.PRECISION, 1
         if state is not _State.LENGTH and c in LENGTH_CHARS:
@@ -511,8 +572,11 @@ class _Scanner:
                           f" is too large (at most {MAX_WIDTH})")
         flags = "".join(f for f in FLAG_CHARS if f in self.flags)
         self.flush_literal()
+        if (self.width_star or self.precision_star) and self.aggregation:
+            self.fail(f"'*' in {_quote(written)}", self.start, " does not go with '@'")
         self.pieces.append(Conversion(self.start + 1, written, flags, self.width, self.precision,
-                                      self.length, c, self.aggregation))
+                                      self.length, c, self.aggregation, self.width_star,
+                                      self.precision_star))
 
     def finish(self, state: _State) -> None:
         """The end of the text, in ``state``."""

@@ -214,6 +214,11 @@ DECLARATION_CASES = [
     ("inline", 'inline int LIMIT = 10 * 3;\ninline string WHO = "dtrace";\n'
                'BEGIN { printf("%d %s\\n", LIMIT + 1, WHO); }\n', "31 dtrace\n"),
     ("inline-narrow", 'inline char C = 257;\nBEGIN { printf("%d\\n", C); }\n', "1\n"),
+    # CPython's dtracedata scripts indent by a thread-local with a '*' width
+    ("star-width-indent", 'self int indent;\nBEGIN { self->indent = 2; '
+                          'printf("%*s%s\\n", self->indent, "", "call"); self->indent += 2; '
+                          'printf("%*s%s|%-*d|%.*s\\n", self->indent, "", "nested", 4, 7, 2, '
+                          '"abc"); }\n', "  call\n    nested|7   |ab\n"),
     ("pointer-declared", 'char *p;\nBEGIN { p = 0; p = p - 1; printf("%u %d\\n", p, '
                          'sizeof (char *)); }\n', "18446744073709551615 8\n"),
 ]
@@ -338,6 +343,23 @@ ERRORS = [
      "x is an integer; it cannot take a string"),
     ("declared-array-unindexed", 'int a[int];\nBEGIN { trace(a); }\n', [], 2, 15,
      "a is an associative array: index it"),
+    ("star-width-of-a-string", 'BEGIN { printf("%*d\\n", "a", 1); }\n', [], 1, 25,
+     "the '*' width of %*d must be an integer"),
+    ("star-in-printa", 'BEGIN { @a = count(); printa("%*d", @a); }\n', [], 1, 32,
+     "'*' at column 2 is not supported"),
+    ("aggregating-a-string", 'BEGIN { @a = sum(probefunc); }\n', [], 1, 18,
+     "sum() aggregates integers, and this is a string"),
+    ("constant-divide-by-zero", 'BEGIN { x = 123 / (7 - 7); }\n', [], 1, 20,
+     "division by zero: the divisor is a constant 0"),
+    ("read-before-assigned", 'END { t = timestamp - start; }\nBEGIN { start = timestamp; }\n',
+     [], 1, 23, "undefined variable 'start': it is first assigned further down"),
+    ("array-key-count", 'BEGIN { x[1, 2] = 3; }\nEND { x[1] = 4; }\n', [], 2, 7,
+     "x[] takes 2 keys elsewhere, 1 here"),
+    ("inline-of-a-string", 'inline int i = "s";\nBEGIN { exit(0); }\n', [], 1, 16,
+     "inline i is an integer: its value is a string"),
+    ("inline-recursive", 'inline int foo = foo + 3;\nBEGIN { exit(0); }\n', [], 1, 18,
+     "undefined variable 'foo'"),
+    ("empty-script", '/* nothing */\n', [], 1, 1, "the script has no clause"),
     ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
      "copyinstr() reads a probe argument"),
 ]

@@ -53,6 +53,8 @@ STRING_FUNCTIONS = {"copyinstr": (1, 2), "stringof": (1, 1), "strlen": (1, 1),
                     "index": (2, 3), "rindex": (2, 3), "strstr": (2, 2), "strchr": (2, 2),
                     "strrchr": (2, 2), "lltostr": (1, 2), "toupper": (1, 1), "tolower": (1, 1),
                     "strtoll": (1, 2), "rand": (0, 0), "progenyof": (1, 1)}
+# expressions whose value is known when the script compiles (``Compiler.folded``)
+FOLDABLE = {"int_literal", "char_literal", "binary", "unary_op", "cast", "sizeof_type"}
 BUILTINS = {"pid", "tid", "execname", "timestamp", "vtimestamp", "walltimestamp", "cpu",
             "probeprov", "probemod", "probefunc", "probename", "id", "epid", "ppid", "uid",
             "gid", "errno", "curthread", "arg", "args", "self", "this"}
@@ -181,6 +183,7 @@ class Compiler:
         self.declared_this: dict[str, Ty] = {}        # this->name declared at the top level
         self.declared: set[str] = set()               # names declared (scalars, arrays)
         self.inlines: dict[str, Tree] = {}            # inline name -> its inline_def
+        self.array_arity: dict[str, int] = {}         # associative array -> number of keys
         self.agg_defs: dict[str, Tree] = {}
         self.probe: ProbeInfo | None = None
         self.needs: Needs | None = None
@@ -214,6 +217,11 @@ class Compiler:
         for item in tree.children:
             if isinstance(item, Tree) and item.data == "clause":
                 self.clauses.append(self.clause(item))
+        if not self.clauses:
+            raise error_at(self.parsed.text, self.parsed.filename, 1, 1,
+                           "the script has no clause: nothing to trace",
+                           "a clause is a probe description and { actions }, e.g. "
+                           "BEGIN { trace(1); }", self.parsed.markers)
         for clause in self.clauses:           # check every clause once, argument types unknown
             self.bind(clause, None)
         if not self.machine.options.get("defaultargs"):
@@ -236,6 +244,17 @@ class Compiler:
                                  "options: " + " ".join(sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)))
             self.machine.set_option(name, value if value else True)
         # attributes, binding, depends_on: nothing to do for a tracer
+
+    def folded(self, node, fn) -> int | None:
+        """The value of an integer expression made only of literals and operators (no
+        variable, call or macro), computed now; None for any other expression."""
+        if not all(isinstance(n, Token) or n.data in FOLDABLE for n in node.iter_subtrees()):
+            return None
+        try:
+            value = fn(None)
+        except Exception:           # (a fault, e.g. a division by zero inside it)
+            return None
+        return value if type(value) is int else None
 
     def declared_type(self, type_node: Tree) -> Ty:
         """The Ty of a declared type: integers of their size and sign, strings; a pointer is
@@ -270,6 +289,7 @@ class Compiler:
                 self.redeclared(declarator, name, ty, self.array_types)
                 self.array_types[name] = ty
                 self.declared.add("[]" + name)
+                self.array_arity[name] = len(dimensions.children)
                 continue
             table = {"self": self.tls_types, "this": self.declared_this}.get(scope,
                                                                               self.global_types)
@@ -295,11 +315,25 @@ class Compiler:
             raise self.error(op, "an inline is defined with '='")
         if name in self.inlines or name in self.declared or name in BUILTINS:
             raise self.error(name_token, f"{name} is declared twice")
+        if name in ACTIONS or name in AGG_FUNCTIONS or name in STRING_FUNCTIONS or \
+                name in UNSUPPORTED:
+            raise self.error(name_token, f"{name} is the name of a D function")
+        target = self.declared_type(type_node)
+        saved = self.probe, self.needs
+        self.probe, self.needs = None, Needs()
+        try:                             # checked here: before its definition, it is unknown
+            ty = self.expr(value)[1]
+        finally:
+            self.probe, self.needs = saved
+        if {target.kind, ty.kind} == {"int", "string"}:
+            raise self.error(value, f"inline {name} is {_a_kind(target)}: its value is "
+                                    f"{_a_kind(ty)}")
         self.inlines[name] = node
 
     def prescan(self, tree: Tree) -> None:
-        """First assignments of globals and definitions of aggregations, in source order, so a
-        clause may use a variable or print an aggregation defined further down."""
+        """First assignments of globals and definitions of aggregations, in source order: a
+        clause may print an aggregation defined further down (a variable must be assigned
+        or declared above its first reading, as in DTrace)."""
         for node in tree.iter_subtrees_topdown():
             if node.data in ("assignment", "pre_incdec", "post_incdec"):
                 target = node.children[1 if node.data == "pre_incdec" else 0]
@@ -465,8 +499,12 @@ class Compiler:
                 raise self.error(args[0], f"the format has {fmt.conversions} conversion"
                                  f"{'s' if fmt.conversions != 1 else ''} but printf() has "
                                  f"{len(values)} value{'s' if len(values) != 1 else ''}")
-            convs = [p for p in fmt.pieces if hasattr(p, "conversion")]
-            for conv, (_, ty), arg in zip(convs, values, args[1:]):
+            for (conv, role), (_, ty), arg in zip(fmt.argument_roles(), values, args[1:]):
+                if role != "value":
+                    if ty.kind != "int":
+                        raise self.error(arg, f"the '*' {role} of {conv.text} must be an "
+                                              "integer")
+                    continue
                 if conv.conversion == "s" and ty.kind == "int":
                     raise self.error(arg, f"{conv.text} needs a string, and this is an integer",
                                      "read a string argument with copyinstr(argN)")
@@ -542,7 +580,7 @@ class Compiler:
         text = _string_value(str(node.children[0]))
         try:
             return compile_format(text, label="format", aggregation=aggregation, escapes=False,
-                                  extra_conversions="Y")
+                                  extra_conversions="Y", stars=not aggregation)
         except FormatError as e:
             line, col = _position(node)
             raise error_at(self.parsed.text, self.parsed.filename, line, col + e.column,
@@ -608,7 +646,10 @@ class Compiler:
             # bound to a probe whose argument types are known: its keys print by them
             existing.key_types = tuple(ty.key_type for _, ty in keys)
         if args and fn_name != "count":
-            raw_value = self.expr(args[0])[0]
+            raw_value, value_ty = self.expr(args[0])
+            if value_ty.kind == "string":
+                raise self.error(args[0], f"{fn_name}() aggregates integers, and this is a "
+                                          "string")
 
             def value_fn(f):                    # aggregated as int64_t, as DTrace does
                 return wrap64(raw_value(f))
@@ -746,6 +787,13 @@ class Compiler:
                 wrap = _wrapper(target)
                 return (lambda f: wrap(fn(f))), target
             return fn, target
+        if name in self.assigned and name not in self.declared and \
+                _position(self.assigned[name]) > _position(node):
+            # as in DTrace: a clause reads the variables that the text above it created
+            raise self.error(node, f"undefined variable {name!r}: it is first assigned further "
+                                   f"down, at line {_position(self.assigned[name])[0]}",
+                             f"declare it at the top of the script (int {name};) or assign "
+                             "it in an earlier clause")
         if name in self.global_types or name in self.assigned:
             ty = self.global_type(name)
             store = machine.globals
@@ -861,12 +909,20 @@ class Compiler:
         if "[]" + name not in self.assigned and "[]" + name not in self.declared:
             raise self.error(base, f"undefined associative array {name!r}",
                              "assign an element somewhere in the script before reading it")
+        self.check_arity(node, name, len(keys))
         key_fns = [self.expr(k)[0] for k in keys]
         store = self.machine.arrays.setdefault(name, {})
         value_ty = self.array_value_type(name)
         default = "" if value_ty.kind == "string" else 0
         key = _key_function(key_fns)
         return (lambda f: store.get(key(f), default)), value_ty
+
+    def check_arity(self, node, name: str, keys: int) -> None:
+        """An associative array takes the same number of keys everywhere."""
+        known = self.array_arity.setdefault(name, keys)
+        if known != keys:
+            raise self.error(node, f"{name}[] takes {known} key{'s' if known != 1 else ''} "
+                                   f"elsewhere, {keys} here")
 
     def array_value_type(self, name: str) -> Ty:
         known = self.array_types.get(name)
@@ -1050,6 +1106,11 @@ class Compiler:
         if op in ("/", "%"):
             division = op == "/"
             signed = result.signed
+            divisor = self.folded(node.children[2], right)
+            if divisor == 0:
+                raise self.error(node.children[2], "division by zero: the divisor is a constant "
+                                                   "0" if division else
+                                 "remainder of a division by zero: the divisor is a constant 0")
 
             def divide(f):
                 a, b = left(f), right(f)
@@ -1213,7 +1274,9 @@ class Compiler:
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{name}[] holds {_kind_word(declared)}s; it cannot "
                                        f"take {_a_kind(ty)}")
-            key = _key_function([self.expr(k)[0] for k in ([] if args is None else args.children)])
+            key_nodes = [] if args is None else args.children
+            self.check_arity(target, name, len(key_nodes))
+            key = _key_function([self.expr(k)[0] for k in key_nodes])
             array = machine.arrays.setdefault(name, {})
             fit = _fitter(declared)
 
@@ -1279,6 +1342,7 @@ def _widened(fmt, types, printa: bool = False):
             if piece.aggregation:
                 size = 8
             else:
+                position += piece.width_star + piece.precision_star
                 ty = types[position] if position < len(types) else LONG
                 position += 1
                 size = ty.size if ty.kind == "int" else 8

@@ -18,6 +18,7 @@ SPECIAL = ("BEGIN", "END", "ERROR")
 _UNITS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000, "msec": 1_000_000,
           "s": 10**9, "sec": 10**9, "m": 60 * 10**9, "min": 60 * 10**9, "h": 3600 * 10**9,
           "hour": 3600 * 10**9, "d": 86400 * 10**9, "day": 86400 * 10**9}
+SHORTEST_INTERVAL = 200_000     # ns: DTrace's profile provider takes no shorter interval
 _TICK = re.compile(r"(?:tick|profile)-(\d+)([a-z]*)")
 
 
@@ -67,10 +68,15 @@ def tick_interval(name: str) -> int | None:
     if number <= 0:
         raise DescriptionError(f"{name}: the interval must be positive")
     if unit in ("", "hz"):
-        return max(1, 10**9 // number)
-    if unit not in _UNITS:
+        interval = max(1, 10**9 // number)
+    elif unit not in _UNITS:
         raise DescriptionError(f"{name}: unknown unit {unit!r} (ns us ms s sec min h d hz)")
-    return number * _UNITS[unit]
+    else:
+        interval = number * _UNITS[unit]
+    if interval < SHORTEST_INTERVAL:
+        raise DescriptionError(f"{name}: the interval is shorter than 200us (5000hz), the "
+                               "shortest DTrace's timer probes take")
+    return interval
 
 
 def parse_description(text: str, loc: Loc) -> ProbeDescription:
