@@ -140,7 +140,8 @@ def main() -> None:
     failures and their reasons."""
     args = sys.argv[1:]
     write = "--write-known" in args
-    tests = [a for a in args if a != "--write-known"] or all_tests()
+    tests = [str(Path(a).resolve().relative_to(HERE)) if Path(a).exists() else a
+             for a in args if a != "--write-known"] or all_tests()
     outcomes = run_all(tests)
     for test, outcome in outcomes.items():
         if not outcome.passed:

@@ -224,6 +224,41 @@ DECLARATION_CASES = [
 ]
 
 
+# -- speculations: what a clause records after speculate(ID) waits for commit(ID) ---------------
+SPECULATION_CASES = [
+    ("commit-prints-at-commit", 'BEGIN { s = speculation(); printf("id %d\\n", s); }\n'
+     'BEGIN { speculate(s); printf("kept "); }\nBEGIN { printf("before "); }\n'
+     'BEGIN { commit(s); }\nBEGIN { printf("after\\n"); }\n', "id 1\nbefore kept after\n"),
+    ("discard-drops", 'BEGIN { s = speculation(); }\nBEGIN { speculate(s); printf("lost"); }\n'
+     'BEGIN { discard(s); printf("gone\\n"); }\nBEGIN { commit(s); }\n', "gone\n"),
+    ("zero-id-skips-the-clause", 'BEGIN { speculate(0); n = 1; printf("no"); }\n'
+     'BEGIN { printf("%d\\n", n); }\n', "0\n"),
+    ("one-buffer-by-default", 'BEGIN { a = speculation(); b = speculation(); '
+     'printf("%d %d\\n", a, b); }\n', "1 0\n"),
+    ("nspec", '#pragma D option nspec=3\nBEGIN { a = speculation(); b = speculation(); '
+     'c = speculation(); printf("%d %d %d\\n", a, b, c); }\n', "1 2 3\n"),
+    ("free-after-commit", 'BEGIN { a = speculation(); }\nBEGIN { commit(a); }\n'
+     'BEGIN { printf("%d\\n", speculation()); }\n', "1\n"),
+    ("specsize-drops-the-rest", '#pragma D option specsize=16\nBEGIN { s = speculation(); }\n'
+     'BEGIN { speculate(s); printf("a"); printf("b"); n = 1; }\nBEGIN { commit(s); }\n'
+     'BEGIN { printf("%d\\n", n); }\n', "0\n"),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in SPECULATION_CASES],
+                         ids=[c[0] for c in SPECULATION_CASES])
+def test_speculations(text, expected):
+    script, out, err = run_d("#pragma D option quiet\n" + text)
+    assert out == expected + "\n"
+
+
+def test_speculation_drops_are_counted():
+    script, out, _ = run_d('BEGIN { a = speculation(); b = speculation(); }\n'
+                           'BEGIN { speculate(7); printf("x"); }\n')
+    assert script.machine.failed_speculations == 1
+    assert script.machine.speculative_drops == 1          # ID 7 is not a speculation
+
+
 @pytest.mark.parametrize("text, expected", [c[1:] for c in DECLARATION_CASES],
                          ids=[c[0] for c in DECLARATION_CASES])
 def test_declarations(text, expected):
@@ -360,6 +395,21 @@ ERRORS = [
     ("inline-recursive", 'inline int foo = foo + 3;\nBEGIN { exit(0); }\n', [], 1, 18,
      "undefined variable 'foo'"),
     ("empty-script", '/* nothing */\n', [], 1, 1, "the script has no clause"),
+    ("speculate-twice", 'BEGIN { s = speculation(); }\nBEGIN { speculate(s); speculate(s); }\n',
+     [], 2, 23, "a clause may speculate() only once"),
+    ("speculate-after-data", 'BEGIN { s = speculation(); }\nBEGIN { printf("x"); speculate(s); }\n',
+     [], 2, 22, "speculate() must come before the clause's data-recording actions"),
+    ("speculate-and-aggregate", 'BEGIN { s = speculation(); }\n'
+     'BEGIN { speculate(s); @a = count(); }\n', [], 2, 23,
+     "a clause that speculates may not aggregate"),
+    ("commit-then-data", 'BEGIN { s = speculation(); }\nBEGIN { commit(s); exit(0); }\n',
+     [], 2, 20, "data-recording actions may not follow commit()"),
+    ("commit-after-data", 'BEGIN { s = speculation(); }\nBEGIN { trace(1); commit(s); }\n',
+     [], 2, 19, "commit() may not follow data-recording actions"),
+    ("specsize-too-small", '#pragma D option specsize=2\nBEGIN { exit(0); }\n', [], 1, 1,
+     "option specsize is at least 8 bytes"),
+    ("nspec-negative", '#pragma D option nspec=-1\nBEGIN { exit(0); }\n', [], 1, 1,
+     "option nspec needs a number of speculations"),
     ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
      "copyinstr() reads a probe argument"),
 ]

@@ -38,13 +38,11 @@ AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "
                  "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
                  "llquantize": (5, 6)}
 ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
-           "denormalize"}
+           "denormalize", "speculate", "commit", "discard"}
 UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
-               "copyoutstr": "destructive actions", "speculation": "speculations",
-               "speculate": "speculations", "commit": "speculations", "discard": "speculations",
-               "freopen": "output redirection", "tracemem": "tracemem()", "printm": "printm()",
+               "copyoutstr": "destructive actions", "freopen": "output redirection", "tracemem": "tracemem()", "printm": "printm()",
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
                "uaddr": "user symbols", "copyin": "copyin() of memory"}
@@ -357,9 +355,46 @@ class Compiler:
                 raise self.error(token, str(e)) from None
         clause = Clause(len(self.clauses), tuple(descriptions), self.loc(probe_list), node)
         statements = body.children if body is not None else []
+        self.check_speculation_order([s for s in statements if isinstance(s, Tree)])
         clause.records = body is None or not statements or any(
             _records(s) for s in statements)
         return clause
+
+    def check_speculation_order(self, statements: list) -> None:
+        """DTrace's rules for a clause's speculation actions, in the order written:
+        speculate() once, before any data-recording action and never with an aggregation
+        or a commit(); commit() once, before any data-recording action and with no
+        aggregation or data-recording action after it (discard() goes anywhere)."""
+        seen: dict[str, Tree] = {}
+        for node in statements:
+            kind = _speculation_role(node)
+            if kind is None:
+                continue
+            if kind == "speculate":
+                if "speculate" in seen:
+                    raise self.error(node, "a clause may speculate() only once")
+                if "commit" in seen:
+                    raise self.error(node, "speculate() may not follow commit()")
+                if "data" in seen:
+                    raise self.error(node, "speculate() must come before the clause's "
+                                           "data-recording actions")
+                if "aggregation" in seen:
+                    raise self.error(node, "a clause that speculates may not aggregate")
+            elif kind == "commit":
+                if "commit" in seen:
+                    raise self.error(node, "a clause may commit() only once")
+                if "speculate" in seen:
+                    raise self.error(node, "commit() may not follow speculate()")
+                if "data" in seen:
+                    raise self.error(node, "commit() may not follow data-recording actions")
+            elif kind == "aggregation":
+                if "speculate" in seen:
+                    raise self.error(node, "a clause that speculates may not aggregate")
+                if "commit" in seen:
+                    raise self.error(node, "an aggregation may not follow commit()")
+            elif kind == "data" and "commit" in seen:
+                raise self.error(node, "data-recording actions may not follow commit()")
+            seen.setdefault(kind, node)
 
     def expand_macros(self, text: str, token) -> str:
         def value(match):
@@ -539,6 +574,14 @@ class Compiler:
             self.check_count(node, name, args, 1, 1)
             fn, ty = self.expr(args[0])
             return out.trace_action(fn, ty)
+        if name in ("speculate", "commit", "discard"):
+            self.check_count(node, name, args, 1, 1)
+            fn, ty = self.expr(args[0])
+            if ty.kind != "int":
+                raise self.error(args[0], f"{name}() takes a speculation ID, an integer")
+            act = {"speculate": machine.speculate, "commit": machine.commit,
+                   "discard": machine.discard}[name]
+            return lambda f: act(fn(f))
         if name == "exit":
             self.check_count(node, name, args, 1, 1)
             fn, _ = self.expr(args[0])
@@ -977,6 +1020,10 @@ class Compiler:
                                    f"aggregation, @name = {name}(...)")
         if name in UNSUPPORTED:
             raise self.error(node, f"{name}() is not supported: usdtgen has no {UNSUPPORTED[name]}")
+        if name == "speculation":
+            self.check_count(node, name, args, 0, 0)
+            machine = self.machine
+            return (lambda f: machine.new_speculation()), INT
         if name not in STRING_FUNCTIONS:
             raise self.error(node, f"unknown function {name}()")
         low, high = STRING_FUNCTIONS[name]
@@ -1314,6 +1361,23 @@ def _aggregation_target(node) -> str | None:
             and node.children[0].data == "aggregation":
         return str(node.children[0].children[0])
     return None
+
+
+def _speculation_role(node) -> str | None:
+    """What a top-level statement is to the speculation rules: "speculate", "commit" (also
+    discard), "aggregation", "data" (an action that records output), or None."""
+    if node.data == "call":
+        name = str(node.children[0])
+        if name == "speculate":
+            return "speculate"
+        if name == "commit":
+            return "commit"
+        if name in ("printf", "printa", "trace", "print", "exit"):
+            return "data"
+        return None
+    if node.data == "assignment" and _aggregation_target(node.children[0]) is not None:
+        return "aggregation"
+    return "data" if _records(node) else None
 
 
 def _records(node) -> bool:

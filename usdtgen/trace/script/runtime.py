@@ -19,6 +19,8 @@ from usdtgen.trace.script.compile import MAX_ARGS, Firing, Fault, ProbeInfo
 ZEROS = (0,) * MAX_ARGS
 NO_STRINGS = (None,) * MAX_ARGS
 SIZE_SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+# size options and the least each takes (a speculation holds at least one record)
+SIZE_OPTIONS = {"bufsize": 0, "aggsize": 0, "dynvarsize": 0, "specsize": 8}
 
 
 def parse_size(text) -> int:
@@ -41,6 +43,14 @@ def parse_rate(text) -> float:
     return 1.0 / float(text)
 
 
+RECORD_HEADER = 8      # bytes: a clause's record header in a DTrace buffer
+RECORD_BYTES = 8       # bytes, about, of one recorded action
+
+
+class SpeculationDropped(Exception):
+    """The running clause's speculative data has nowhere to go: the rest is dropped."""
+
+
 class OptionError(ValueError):
     """An option value that cannot be used."""
 
@@ -58,6 +68,8 @@ class Output:
                                         # output is taken back, as dtrace drops its records
 
     def write(self, text: str) -> None:
+        if self.machine.speculating is not None:
+            self.machine.charge_speculation()
         self.parts.append(text)
 
     def mark(self) -> int:
@@ -210,11 +222,33 @@ class Machine:
         self._procs: dict = {}
         self.sync = lambda: None          # brings in-kernel aggregations up to date
         self.synced = False               # ... and did so in the firing running now
+        self.speculations: dict[int, list[str]] = {}   # active speculation ID -> its text
+        self.speculation_bytes: dict[int, int] = {}    # ... and the bytes DTrace would use
+        self.speculation_used = 0         # bytes of the speculation being written to
+        self.speculating: int | None = None   # the ID the running clause speculates to
+        self.speculative_drops = 0        # clause outputs no buffer took
+        self.failed_speculations = 0      # speculation() with every buffer taken
 
     # -- options ---------------------------------------------------------------------------------
 
     def set_option(self, name: str, value) -> None:
         self.options[name] = value
+        if name in SIZE_OPTIONS:
+            try:
+                size = parse_size(value)
+            except (TypeError, ValueError):
+                raise OptionError(f"option {name} needs a size (bytes, or with k, m, g), "
+                                  f"not {value!r}") from None
+            if size < SIZE_OPTIONS[name]:
+                raise OptionError(f"option {name} is at least {SIZE_OPTIONS[name]} bytes, "
+                                  f"not {value}")
+        if name == "nspec":
+            try:
+                if not 1 <= int(value) <= 1 << 16:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise OptionError(f"option nspec needs a number of speculations from 1 to "
+                                  f"65536, not {value!r}") from None
         if name in ("aggsortkeypos", "aggsortpos", "strsize"):
             try:
                 self.options[name] = int(value)
@@ -231,6 +265,67 @@ class Machine:
 
     # -- running clauses -------------------------------------------------------------------------
 
+    # -- speculations ----------------------------------------------------------------------------
+
+    @property
+    def nspec(self) -> int:
+        return int(self.options.get("nspec", 1))
+
+    @property
+    def specsize(self) -> int:
+        return parse_size(self.options.get("specsize", "32k"))
+
+    def new_speculation(self) -> int:
+        """An ID of a free speculative buffer (1 .. nspec), now active; 0 when all are taken."""
+        for number in range(1, self.nspec + 1):
+            if number not in self.speculations:
+                self.speculations[number] = []
+                return number
+        self.failed_speculations += 1
+        return 0
+
+    def speculate(self, number) -> None:
+        """What the clause records from here goes to speculation ``number``; when that is
+        not an active speculation, the rest of the clause is dropped, as in DTrace."""
+        if not isinstance(number, int) or number not in self.speculations:
+            if number:
+                self.speculative_drops += 1
+            raise SpeculationDropped
+        self.speculating = number
+        self.speculation_used = self.speculation_bytes.get(number, 0) + RECORD_HEADER
+
+    def charge_speculation(self) -> None:
+        """A record written while speculating: its bytes as DTrace's buffers count them
+        (about 8 a record); past specsize the rest of the clause is dropped."""
+        self.speculation_used += RECORD_BYTES
+        if self.speculation_used > self.specsize:
+            self.speculative_drops += 1
+            raise SpeculationDropped
+
+    def commit(self, number) -> None:
+        """The buffer's output goes out now, where commit() is; the buffer is free again."""
+        buffer = self.speculations.pop(number, None) if isinstance(number, int) else None
+        self.speculation_bytes.pop(number, None)
+        if buffer:
+            self.output.parts.extend(buffer)
+
+    def discard(self, number) -> None:
+        if isinstance(number, int):
+            self.speculations.pop(number, None)
+            self.speculation_bytes.pop(number, None)
+
+    def _keep_speculative(self, mark: int) -> None:
+        """Move what the clause just wrote into its speculation's buffer; dropped (and
+        counted) when the ID is not an active speculation or the buffer would pass specsize."""
+        output = self.output
+        written = output.parts[mark:]
+        del output.parts[mark:]
+        if output.heading_at is not None and output.heading_at >= mark:
+            output.heading_at = None          # the heading goes out with the buffer
+        number, self.speculating = self.speculating, None
+        self.speculations[number].extend(written)
+        self.speculation_bytes[number] = self.speculation_used
+
     def request_exit(self, status) -> None:
         if not self.exiting:
             self.exiting = True
@@ -244,6 +339,7 @@ class Machine:
             if self.exiting:                 # exit() ends the firing: later clauses do not run
                 break
             mark = len(output.parts)
+            self.speculating = None
             try:
                 if predicate is not None and not predicate(f):
                     continue
@@ -254,11 +350,18 @@ class Machine:
                     action(f)
                 if show and not output.as_json:
                     output.write("\n")
+                if self.speculating is not None:
+                    self._keep_speculative(mark)
+            except SpeculationDropped:
+                output.take_back(mark)
+                self.speculating = None
             except Fault as fault:
                 output.take_back(mark)
+                self.speculating = None
                 self.fault(f, clause, fault)
             except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as e:
                 output.take_back(mark)
+                self.speculating = None
                 self.fault(f, clause, Fault(f"cannot evaluate: {e}"))
         if len(output.parts) > 4096:
             output.flush()
