@@ -427,8 +427,9 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
 
         def notice(matched: int, in_kernel: int, clauses_in_kernel: int, clauses: int) -> None:
             if not script.machine.quiet and not as_json:
+                first = re.split(r"[{/;]", (script_text or "").strip(), maxsplit=1)[0]
                 what = f"script '{filename}'" if script_file else \
-                    f"description '{re.split(r'[{{/;]', script_text.strip(), maxsplit=1)[0].strip()}'"
+                    f"description '{first.strip()}'"
                 kernel = f" ({in_kernel} aggregated in the kernel, {clauses_in_kernel} of " \
                          f"{clauses} clause{'s' if clauses != 1 else ''} run there)" \
                     if in_kernel else ""

@@ -74,7 +74,7 @@ def scan_line_markers(text: str, path: str) -> list[LineMarker]:
     return markers
 
 
-def original_line(markers: list[LineMarker], path: str, line: int) -> tuple[str, int]:
+def original_line(markers: Sequence[LineMarker], path: str, line: int) -> tuple[str, int]:
     """(file, line) that line ``line`` of the preprocessed text came from."""
     file, logical = path, line
     for marker in markers:

@@ -7,7 +7,6 @@ and turns every problem into a ``Diagnostic`` with file, line, column and a hint
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput

@@ -229,6 +229,7 @@ class Format:
     pieces: tuple[Literal | Conversion, ...]
     conversions: int = field(init=False)        # how many arguments it consumes
     _plan: tuple = field(init=False, repr=False, compare=False)   # (piece, argument or None)
+    stars: bool = field(init=False, repr=False, compare=False)  # a '*' takes an argument
 
     def __post_init__(self) -> None:
         plan, index = [], 0
@@ -241,6 +242,8 @@ class Format:
                 plan.append((piece, None))
         object.__setattr__(self, "conversions", index)
         object.__setattr__(self, "_plan", tuple(plan))
+        values = sum(1 for _, argument in plan if argument is not None)
+        object.__setattr__(self, "stars", index > values)     # a '*' took an argument
 
     def argument_roles(self) -> list[tuple[Conversion, str]]:
         """What each argument is for, in order: (its conversion, "width", "precision" or
@@ -320,12 +323,6 @@ class Format:
                 out.append(piece.render(values[index] if index < len(values) else None))
                 index += 1
         return "".join(out)
-
-    @property
-    def stars(self) -> bool:
-        """Whether a width or precision comes from the arguments."""
-        return any(isinstance(p, Conversion) and (p.width_star or p.precision_star)
-                   for p in self.pieces)
 
 
 def _starred(piece: Conversion, values, index: int) -> Conversion:

@@ -42,7 +42,8 @@ ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "norm
 UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
-               "copyoutstr": "destructive actions", "freopen": "output redirection", "tracemem": "tracemem()", "printm": "printm()",
+               "copyoutstr": "destructive actions", "freopen": "output redirection",
+               "tracemem": "tracemem()", "printm": "printm()",
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
                "uaddr": "user symbols", "copyin": "copyin() of memory"}
@@ -196,7 +197,7 @@ class Compiler:
 
     def loc(self, node) -> Loc:
         line, col = _position(node)
-        file, original = original_line(list(self.parsed.markers), self.parsed.filename, line)
+        file, original = original_line(self.parsed.markers, self.parsed.filename, line)
         return Loc(file, original, col)
 
     # -- the program ----------------------------------------------------------------------------
@@ -819,17 +820,11 @@ class Compiler:
             raise self.error(node, f"{name} must be followed by ->name")
         if name == "args":
             raise self.error(node, "args must be indexed: args[0], args[1], ...")
-        if name in self.inlines:
+        if name in self.inlines:              # (its type was checked where it is defined)
             _, type_node, _, _, value = self.inlines[name].children
             target = self.declared_type(type_node)
-            fn, ty = self.expr(value)
-            if {target.kind, ty.kind} == {"int", "string"}:
-                raise self.error(node, f"inline {name} is {_a_kind(target)}: its value "
-                                       f"is {_a_kind(ty)}")
-            if target.kind == "int":
-                wrap = _wrapper(target)
-                return (lambda f: wrap(fn(f))), target
-            return fn, target
+            fn, fit = self.expr(value)[0], _fitter(target)
+            return (lambda f: fit(fn(f))), target
         if name in self.assigned and name not in self.declared and \
                 _position(self.assigned[name]) > _position(node):
             # as in DTrace: a clause reads the variables that the text above it created

@@ -40,8 +40,7 @@ def error_at(text: str, filename: str, line: int, col: int, message: str, hint: 
              markers=()) -> ScriptError:
     """An error at ``line``:``col`` of ``text``; after cpp (``markers``), named by the file and
     line the text came from."""
-    file, original = original_line(list(markers), filename, line) if markers else \
-        (filename, line)
+    file, original = original_line(markers, filename, line)
     return ScriptError([Diagnostic("error", Loc(file, original, col), message, hint,
                                    source_line(text, line))])
 

@@ -398,13 +398,12 @@ def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
         machine.print_remaining()
     finally:
         script.close_kernel()
-    for count, what in ((machine.speculative_drops, "speculative drop"),
-                        (machine.failed_speculations,
-                         "failed speculation (no speculative buffer free: raise nspec)")):
-        if count:                                 # as dtrace reports them
-            noun, _, rest = what.partition(" (")
-            machine.errors.write(f"usdtgen: {count} {noun}{'s' if count != 1 else ''}"
-                                 f"{' (' + rest if rest else ''}\n")
+    drops, failed = machine.speculative_drops, machine.failed_speculations
+    if drops:                                     # as dtrace reports them
+        machine.errors.write(f"usdtgen: {drops} speculative drop{'s' if drops != 1 else ''}\n")
+    if failed:
+        machine.errors.write(f"usdtgen: {failed} failed speculation{'s' if failed != 1 else ''}"
+                             " (no speculative buffer free: raise nspec)\n")
     if was_exiting or machine.exiting:
         return machine.exit_status
     return result.exit_status

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from usdtgen.trace.script.aggregate import Aggregation, KeyType, format_key, json_dump, \
     new_state, scalar_value
@@ -45,6 +45,15 @@ def parse_rate(text) -> float:
 
 RECORD_HEADER = 8      # bytes: a clause's record header in a DTrace buffer
 RECORD_BYTES = 8       # bytes, about, of one recorded action
+
+
+@dataclass
+class Speculation:
+    """An active speculative buffer: the text its clauses recorded, and the bytes DTrace's
+    buffer would hold for it (what specsize limits)."""
+
+    parts: list = field(default_factory=list)
+    size: int = 0
 
 
 class SpeculationDropped(Exception):
@@ -222,8 +231,7 @@ class Machine:
         self._procs: dict = {}
         self.sync = lambda: None          # brings in-kernel aggregations up to date
         self.synced = False               # ... and did so in the firing running now
-        self.speculations: dict[int, list[str]] = {}   # active speculation ID -> its text
-        self.speculation_bytes: dict[int, int] = {}    # ... and the bytes DTrace would use
+        self.speculations: dict[int, Speculation] = {}  # the active ones, by ID
         self.speculation_used = 0         # bytes of the speculation being written to
         self.speculating: int | None = None   # the ID the running clause speculates to
         self.speculative_drops = 0        # clause outputs no buffer took
@@ -263,8 +271,6 @@ class Machine:
     def quiet(self) -> bool:
         return bool(self.options.get("quiet"))
 
-    # -- running clauses -------------------------------------------------------------------------
-
     # -- speculations ----------------------------------------------------------------------------
 
     @property
@@ -279,7 +285,7 @@ class Machine:
         """An ID of a free speculative buffer (1 .. nspec), now active; 0 when all are taken."""
         for number in range(1, self.nspec + 1):
             if number not in self.speculations:
-                self.speculations[number] = []
+                self.speculations[number] = Speculation()
                 return number
         self.failed_speculations += 1
         return 0
@@ -292,7 +298,7 @@ class Machine:
                 self.speculative_drops += 1
             raise SpeculationDropped
         self.speculating = number
-        self.speculation_used = self.speculation_bytes.get(number, 0) + RECORD_HEADER
+        self.speculation_used = self.speculations[number].size + RECORD_HEADER
 
     def charge_speculation(self) -> None:
         """A record written while speculating: its bytes as DTrace's buffers count them
@@ -304,27 +310,26 @@ class Machine:
 
     def commit(self, number) -> None:
         """The buffer's output goes out now, where commit() is; the buffer is free again."""
-        buffer = self.speculations.pop(number, None) if isinstance(number, int) else None
-        self.speculation_bytes.pop(number, None)
-        if buffer:
-            self.output.parts.extend(buffer)
+        speculation = self.speculations.pop(number, None) if isinstance(number, int) else None
+        if speculation is not None:
+            self.output.parts.extend(speculation.parts)
 
     def discard(self, number) -> None:
         if isinstance(number, int):
             self.speculations.pop(number, None)
-            self.speculation_bytes.pop(number, None)
 
     def _keep_speculative(self, mark: int) -> None:
-        """Move what the clause just wrote into its speculation's buffer; dropped (and
-        counted) when the ID is not an active speculation or the buffer would pass specsize."""
+        """Move what the speculating clause just wrote into its speculation's buffer (what
+        could not go there was dropped as it was written)."""
         output = self.output
-        written = output.parts[mark:]
+        speculation = self.speculations[self.speculating]
+        speculation.parts += output.parts[mark:]
+        speculation.size = self.speculation_used
         del output.parts[mark:]
         if output.heading_at is not None and output.heading_at >= mark:
             output.heading_at = None          # the heading goes out with the buffer
-        number, self.speculating = self.speculating, None
-        self.speculations[number].extend(written)
-        self.speculation_bytes[number] = self.speculation_used
+
+    # -- running clauses -------------------------------------------------------------------------
 
     def request_exit(self, status) -> None:
         if not self.exiting:
@@ -339,7 +344,6 @@ class Machine:
             if self.exiting:                 # exit() ends the firing: later clauses do not run
                 break
             mark = len(output.parts)
-            self.speculating = None
             try:
                 if predicate is not None and not predicate(f):
                     continue
@@ -354,15 +358,14 @@ class Machine:
                     self._keep_speculative(mark)
             except SpeculationDropped:
                 output.take_back(mark)
-                self.speculating = None
             except Fault as fault:
                 output.take_back(mark)
-                self.speculating = None
                 self.fault(f, clause, fault)
             except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as e:
                 output.take_back(mark)
-                self.speculating = None
                 self.fault(f, clause, Fault(f"cannot evaluate: {e}"))
+            finally:
+                self.speculating = None       # what follows the clause is not speculative
         if len(output.parts) > 4096:
             output.flush()
 
