@@ -411,7 +411,7 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
     positional = list(args)
     try:
         target = None
-        parsed = parse_script(text, filename)
+        parsed = parse_script(text, filename, require_blocks=script_file is not None)
         if pid is None and command is None and has_usdt_clauses(parsed):
             if not positional:
                 raise click.UsageError("name a program to trace, or give -p PID or -c CMD")

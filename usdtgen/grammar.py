@@ -26,9 +26,11 @@ def _cache_file(name: str) -> str | bool:
 
 
 @lru_cache(maxsize=None)
-def load_grammar(package: str, filename: str, positions: bool = False) -> Lark:
+def load_grammar(package: str, filename: str, positions: bool = False,
+                 postlex=None) -> Lark:
     """The LALR parser of ``filename`` in ``package`` (a .lark file shipped with usdtgen);
-    with ``positions``, every tree node knows its line and column (``meta``)."""
+    with ``positions``, every tree node knows its line and column (``meta``); ``postlex``
+    sees the tokens between the lexer and the parser."""
     return Lark.open_from_package(package, filename, parser="lalr", maybe_placeholders=True,
-                                  propagate_positions=positions,
+                                  propagate_positions=positions, postlex=postlex,
                                   cache=_cache_file(filename + ("-pos" if positions else "")))

@@ -19,8 +19,11 @@ from lark import Token, Tree
 from usdtgen.errors import Loc, ScriptError
 from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
-from usdtgen.trace.script.aggregate import AggFunction, Aggregation, KeyType, make_adder, \
-    wrap64
+from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
+from usdtgen.trace.script.memory import string_at
+from usdtgen.trace.script.types import ANY, INT, LONG, STRING, ULONG, VOID, \
+    Record, Ty, TypeError_, array_of, lay_out, pointer_to, record_type, scalar_type, \
+    type_name, usual_arithmetic
 from usdtgen.trace.script.parse import ParsedScript, error_at
 from usdtgen.trace.script.probes import DescriptionError, ProbeDescription, parse_description
 
@@ -38,7 +41,7 @@ AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "
                  "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
                  "llquantize": (5, 6)}
 ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
-           "denormalize", "speculate", "commit", "discard"}
+           "denormalize", "speculate", "commit", "discard", "bcopy"}
 UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
@@ -68,34 +71,16 @@ class Fault(Exception):
         self.address = address
 
 
-FAULT_BADADDR, FAULT_DIVZERO = 1, 4          # DTrace's DTRACEFLT_* codes (ERROR's arg4)
+FAULT_BADADDR, FAULT_DIVZERO, FAULT_NOSCRATCH = 1, 4, 5   # DTRACEFLT_* codes (ERROR's arg4)
+MAX_SCRATCH = 1 << 20         # bytes one alloca() may take
+MAX_VARIABLE_SIZE = 16 << 10  # bytes a D variable may hold (DTrace's global_maxsize)
 
 
-@dataclass(frozen=True, slots=True)
-class Ty:
-    """The static type of an expression: an int of ``size`` bytes, a string, or unknown."""
-
-    kind: str                     # "int", "string", "any" or "void"
-    size: int = 8
-    signed: bool = True
-
-    @property
-    def key_type(self) -> KeyType:
-        return KeyType(self.kind == "string", self.size if self.kind == "int" else 8)
-
-
-INT, LONG, ULONG, STRING, ANY, VOID = (Ty("int", 4), Ty("int", 8), Ty("int", 8, False),
-                                       Ty("string", 0), Ty("any"), Ty("void", 0))
+INT_OR_STRING = ("int", "string")
 _BUILTIN_TYPES = {"pid": INT, "tid": INT, "execname": STRING, "timestamp": ULONG,
                   "vtimestamp": ULONG, "walltimestamp": LONG, "cpu": INT, "probeprov": STRING,
                   "probemod": STRING, "probefunc": STRING, "probename": STRING, "id": INT,
                   "epid": INT, "ppid": INT, "uid": INT, "gid": INT, "errno": INT}
-_CAST_SIZES = {"char": 1, "short": 2, "int": 4, "long": 8, "int8_t": 1, "uint8_t": 1,
-               "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "int64_t": 8,
-               "uint64_t": 8, "size_t": 8, "ssize_t": 8, "uintptr_t": 8, "intptr_t": 8,
-               "pid_t": 4, "uid_t": 4, "gid_t": 4, "id_t": 4, "off_t": 8, "uchar_t": 1,
-               "ushort_t": 2, "uint_t": 4, "ulong_t": 8, "u_longlong_t": 8, "longlong_t": 8,
-               "bool": 1, "_Bool": 1, "float": 4, "double": 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +142,6 @@ def _wrapper(ty: Ty):
     return lambda v: v & mask
 
 
-def usual_arithmetic(left: Ty, right: Ty) -> Ty:
-    """C's usual arithmetic conversions, on LP64."""
-    size = max(4, left.size if left.kind == "int" else 8, right.size if right.kind == "int" else 8)
-    ls = left.signed or left.kind != "int" or left.size < size
-    rs = right.signed or right.kind != "int" or right.size < size
-    return Ty("int", size, ls and rs)
-
-
 class Compiler:
     """Turns a ParsedScript into clauses, options and the state they share (a Machine)."""
 
@@ -187,6 +164,13 @@ class Compiler:
         self.probe: ProbeInfo | None = None
         self.needs: Needs | None = None
         self.resolving: set[str] = set()
+        self.records: dict[tuple[str, str], Record] = {}     # (struct|union, tag)
+        self.typedefs: dict[str, Ty] = {}
+        self.enum_types: dict[str, Ty] = {}
+        self.enum_constants: dict[str, tuple[int, Ty]] = {}
+        self.enum_names: dict[str, dict[int, str]] = {}       # enum type -> value -> name
+        self.global_addresses: dict[str, int] = {}            # globals kept in memory
+        self.array_keys: dict[str, dict] = {}         # associative array -> its key types
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -210,6 +194,8 @@ class Compiler:
         for item in tree.children:
             if isinstance(item, Tree) and item.data == "declaration":
                 self.declaration(item)
+            elif isinstance(item, Tree) and item.data == "typedef":
+                self.typedef(item)
             elif isinstance(item, Tree) and item.data == "inline_def":
                 self.inline(item)
         self.prescan(tree)
@@ -255,47 +241,252 @@ class Compiler:
             return None
         return value if type(value) is int else None
 
+    # -- types --------------------------------------------------------------------------------
+
+    def type_of(self, type_node: Tree) -> Ty:
+        """The type a ``type_name`` (a cast's, sizeof's) spells."""
+        specifiers, *rest = type_node.children
+        ty = self.specified_type(specifiers)
+        for child in rest:
+            if isinstance(child, Token) and child.type == "STAR":
+                ty = pointer_to(ty)
+            elif isinstance(child, Tree):              # (*)(...): a pointer to a function
+                ty = _function_pointer(ty)
+        return ty
+
+    def specified_type(self, specifiers: Tree) -> Ty:
+        """The type of declaration specifiers: keywords, a typedef name, a struct, union or
+        enum (declaring it when it has a body)."""
+        words, qualifiers = [], set()
+        ty = None
+        for child in specifiers.children:
+            if isinstance(child, Tree):
+                ty = self.record_spec(child) if child.data == "record_spec" else \
+                    self.enum_spec(child)
+            elif child.type == "QUALIFIER":
+                if str(child) in qualifiers:
+                    raise self.error(child, f"'{child}' is given twice")
+                qualifiers.add(str(child))
+            elif child.type == "TYPEDEF_NAME":
+                ty = self.typedefs.get(str(child))
+                if ty is None:
+                    raise self.error(child, f"type {child} is used before its typedef")
+            else:
+                words.append(str(child))
+        if ty is not None:
+            return ty
+        try:
+            return scalar_type(words)
+        except TypeError_ as e:
+            raise self.error(specifiers, str(e)) from None
+
+    def record_spec(self, node: Tree) -> Ty:
+        """``struct tag``, ``union tag { members }`` or an anonymous one."""
+        keyword, tag_token, body = node.children
+        kind, tag = str(keyword), self.tag_of(tag_token)
+        record = self.records.get((kind, tag)) if tag else None
+        if record is None:
+            record = Record(kind, tag)
+            if tag:
+                self.records[(kind, tag)] = record
+        if body is None:
+            return record_type(record)
+        if record.complete:
+            raise self.error(tag_token, f"{kind} {tag} is declared twice")
+        fields, names = [], set()
+        for member in body.children:
+            base = self.specified_type(member.children[0])
+            if base.kind == "string":                # (in memory: strsize bytes)
+                base = Ty("string", self.machine.strsize, name="string")
+            for member_declarator in member.children[1:]:
+                declarator, bitfield = (member_declarator.children + [None])[:2] \
+                    if member_declarator.children[0].data != "bitfield" else \
+                    (None, member_declarator.children[0])
+                name, ty = ("", base) if declarator is None else \
+                    self.declarator_type(base, declarator)
+                if name and name in names:
+                    raise self.error(declarator, f"{kind} {tag or '(anonymous)'} has two "
+                                                 f"members named {name}")
+                names.add(name)
+                if ty.kind in ("void", "function") or ty.kind in ("struct", "union") and \
+                        not ty.record.complete:
+                    raise self.error(member, f"member {name} cannot be of type "
+                                             f"{type_name(ty)}")
+                bits = None
+                if bitfield is not None:
+                    bits = self.constant(bitfield.children[0])
+                    if ty.kind != "int" or ty.is_pointer:
+                        raise self.error(bitfield, f"bit-field {name} must be of an integer type")
+                    if not 0 <= bits <= 8 * ty.size or (bits == 0 and name):
+                        raise self.error(bitfield, f"bit-field {name} cannot be {bits} bits wide")
+                fields.append((name, ty, bits))
+        lay_out(record, fields)
+        return record_type(record)
+
+    def tag_of(self, token) -> str:
+        if token is None:
+            return ""
+        text = str(token)
+        if "`" in text:
+            module, _, text = text.partition("`")
+            if module != "D":
+                raise self.error(token, f"{token} names a kernel type: usdtgen traces user "
+                                        "space and knows only the script's types (D`name)")
+        return text
+
+    def enum_spec(self, node: Tree) -> Ty:
+        """``enum tag { A, B = 3, ... }``: the constants, each an int (C's range)."""
+        _, tag_token, body = node.children
+        tag = self.tag_of(tag_token)
+        ty = self.enum_types.get(tag) if tag else None
+        if body is None:
+            if ty is None:
+                raise self.error(node, f"enum {tag} is not declared")
+            return ty
+        if ty is not None:
+            raise self.error(tag_token, f"enum {tag} is declared twice")
+        ty = Ty("int", 4, True, name=f"enum {tag}" if tag else "enum")
+        if tag:
+            self.enum_types[tag] = ty
+        value = 0
+        for enumerator in body.children:
+            if enumerator is None:
+                continue
+            name_token, _, value_node = enumerator.children
+            name = str(name_token)
+            if value_node is not None:
+                value = self.constant(value_node)
+            if not -(1 << 31) <= value < (1 << 31):
+                raise self.error(enumerator, f"{name} = {value} does not fit in an int")
+            if name in self.enum_constants or name in self.declared or name in self.inlines:
+                raise self.error(name_token, f"{name} is declared twice")
+            self.enum_constants[name] = (value, ty)
+            self.enum_names.setdefault(ty.name, {}).setdefault(value, name)
+            value += 1
+        return ty
+
+    def declarator_type(self, base: Ty, declarator: Tree) -> tuple[str, Ty]:
+        """The name and type a declarator gives ``base``: ``*p``, ``a[3]``, ``(*f)()``."""
+        if declarator.data == "function_pointer":
+            _, name_token, _ = declarator.children
+            return str(name_token), _function_pointer(base)
+        *stars, name_token, dimensions = declarator.children
+        ty = base
+        for _ in stars:
+            ty = pointer_to(ty)
+        if dimensions is not None:
+            if not dimensions.children or None in dimensions.children:
+                raise self.error(dimensions, "an array needs its number of elements, an "
+                                             "associative array its key types")
+            sizes = [self.constant_token(d) for d in dimensions.children]
+            if None in sizes:
+                raise self.error(declarator, "an associative array is declared at the top "
+                                             "level: TYPE name[KEY TYPES];")
+            if ty.kind in ("void", "string", "function"):
+                raise self.error(declarator, f"an array cannot hold {type_name(ty)}")
+            for size in reversed(sizes):
+                if size <= 0:
+                    raise self.error(dimensions, "an array has at least one element")
+                if size * ty.size > MAX_VARIABLE_SIZE:
+                    raise self.error(dimensions, f"an array of {size} {type_name(ty)} is too "
+                                                 f"large: D variables hold at most "
+                                                 f"{MAX_VARIABLE_SIZE} bytes")
+                ty = array_of(ty, size)
+        return str(name_token), ty
+
+    def constant_token(self, dimension) -> int | None:
+        if isinstance(dimension, Token) and dimension.type == "INT":
+            return int(dimension.rstrip("uUlL"), 0) if not (
+                len(dimension) > 1 and dimension[0] == "0" and dimension[1] not in "xX") \
+                else int(dimension.rstrip("uUlL"), 8)
+        return None
+
+    def typedef(self, node: Tree) -> None:
+        """``typedef TYPE name[, ...];``"""
+        _, specifiers, *declarators = node.children
+        base = self.specified_type(specifiers)
+        for declarator in declarators:
+            name, ty = self.declarator_type(base, declarator)
+            before = self.typedefs.get(name)
+            if before is not None:
+                raise self.error(declarator, f"type {name} is declared twice")
+            self.typedefs[name] = Ty(ty.kind, ty.size, ty.signed, ty.target, ty.count,
+                                     ty.record, name=name)
+
     def declared_type(self, type_node: Tree) -> Ty:
-        """The Ty of a declared type: integers of their size and sign, strings; a pointer is
-        an unsigned 64-bit integer here (usdtgen does not follow pointers)."""
-        words = _type_words(type_node)
-        pointer = any(t.type == "STAR" for t in type_node.children)
-        if words == ["string"] and not pointer:
-            return STRING
-        if ("float" in words or "double" in words) and not pointer:
-            raise self.error(type_node, "floating-point variables are not supported: D "
-                                        "computes in integers")
-        if words == ["void"] and not pointer:
-            raise self.error(type_node, "a variable cannot be of type void")
-        return _cast_type(words, pointer)
+        """The type of a variable's declaration (inline's, declaration's specifiers)."""
+        ty = self.type_of(type_node) if type_node.data == "type_name" else \
+            self.specified_type(type_node)
+        self.check_variable_type(type_node, ty)
+        return ty
+
+    def check_variable_type(self, node, ty: Ty) -> None:
+        if ty.kind == "float":
+            raise self.error(node, "floating-point variables are not supported: D "
+                                   "computes in integers")
+        if ty.kind in ("void", "function"):
+            raise self.error(node, f"a variable cannot be of type {type_name(ty)}")
+        if ty.kind in ("struct", "union") and not ty.record.complete:
+            raise self.error(node, f"{type_name(ty)} has no members declared: a variable "
+                                   "cannot be of its type")
+        if ty.size > MAX_VARIABLE_SIZE:
+            raise self.error(node, f"a variable of {ty.size} bytes is too large: D variables "
+                                   f"hold at most {MAX_VARIABLE_SIZE} bytes")
 
     def declaration(self, node: Tree) -> None:
-        """``[self|this] TYPE name[, name...];`` and ``TYPE name[KEYS];``: the variables'
-        types, known before any clause uses them; a second, different declaration is an
-        error. (extern and static declare globals.)"""
-        scope_token, type_node, *declarators = node.children
+        """``[self|this] TYPE name[, name...];``, ``TYPE name[KEYS];`` (associative) and
+        ``TYPE name[N];`` (an array): the variables' types, known before any clause uses
+        them; a second, different declaration is an error. (extern and static declare
+        globals.) A declaration may only declare a struct, union or enum."""
+        scope_token, specifiers, *declarators = node.children
         scope = str(scope_token) if scope_token is not None else "global"
-        ty = self.declared_type(type_node)
+        if scope == "register":
+            raise self.error(scope_token, "register is not a storage class of D variables")
+        base = self.specified_type(specifiers)
+        declarators = [d for d in declarators if d is not None]
+        if not declarators and scope != "global":
+            raise self.error(node, f"a {scope} declaration needs a variable name")
         for declarator in declarators:
-            name_token, dimensions = declarator.children
-            name = str(name_token)
-            if name in BUILTINS or name in ("self", "this", "args"):
-                raise self.error(name_token, f"{name} is a built-in variable: it cannot be "
-                                             "declared")
-            if dimensions is not None:
-                if scope in ("self", "this"):
-                    raise self.error(declarator, f"{scope}-> variables cannot be arrays")
-                self.redeclared(declarator, name, ty, self.array_types)
-                self.array_types[name] = ty
-                self.declared.add("[]" + name)
-                self.array_arity[name] = len(dimensions.children)
+            if declarator.data == "declarator" and declarator.children[-1] is not None and \
+                    any(self.constant_token(d) is None
+                        for d in declarator.children[-1].children):
+                self.associative_declaration(scope, base, declarator)
                 continue
+            name, ty = self.declarator_type(base, declarator)
+            self.check_variable_type(specifiers if ty.kind in ("float", "void") else
+                                     declarator, ty)
+            if name in BUILTINS or name in ("self", "this", "args"):
+                raise self.error(declarator, f"{name} is a built-in variable: it cannot be "
+                                             "declared")
+            if scope in ("self", "this") and ty.kind == "array":
+                raise self.error(declarator, f"{scope}-> variables cannot be arrays")
             table = {"self": self.tls_types, "this": self.declared_this}.get(scope,
                                                                               self.global_types)
             self.redeclared(declarator, name, ty, table)
             table[name] = ty
             if table is self.global_types:
                 self.declared.add(name)
+                if ty.is_aggregate and name not in self.global_addresses:
+                    self.global_addresses[name] = self.machine.memory.allocate(ty.size)
+
+    def associative_declaration(self, scope: str, ty: Ty, declarator: Tree) -> None:
+        *stars, name_token, dimensions = declarator.children
+        for _ in stars:
+            ty = pointer_to(ty)
+        name = str(name_token)
+        self.check_variable_type(declarator, ty)
+        if scope in ("self", "this"):
+            raise self.error(declarator, f"{scope}-> variables cannot be arrays")
+        for dimension in dimensions.children:
+            if isinstance(dimension, Tree):
+                key = self.type_of(dimension)
+                if key.kind in ("void", "function", "float"):
+                    raise self.error(dimension, f"an associative array's key cannot be of "
+                                                f"type {type_name(key)}")
+        self.redeclared(declarator, name, ty, self.array_types)
+        self.array_types[name] = ty
+        self.declared.add("[]" + name)
+        self.array_arity[name] = len(dimensions.children)
 
     def redeclared(self, node, name: str, ty: Ty, table: dict) -> None:
         before = table.get(name)
@@ -442,7 +633,11 @@ class Compiler:
         _, predicate_node, body = clause.node.children
         predicate = None
         if predicate_node is not None:
-            predicate, _ = self.expr(predicate_node.children[1])
+            condition = predicate_node.children[1]
+            if self.obj(condition)[1].kind not in ("int", "string", "any"):
+                raise self.error(condition, "a predicate must be an integer, a pointer or a "
+                                            "string, not " + type_name(self.obj(condition)[1]))
+            predicate, _ = self.expr(condition)
         actions = self.statements(body.children if body is not None else [])
         compiled = clause.bound[signature] = (predicate, actions)
         self.probe = self.needs = None
@@ -535,7 +730,13 @@ class Compiler:
                 raise self.error(args[0], f"the format has {fmt.conversions} conversion"
                                  f"{'s' if fmt.conversions != 1 else ''} but printf() has "
                                  f"{len(values)} value{'s' if len(values) != 1 else ''}")
+            for i, ((conv, role), (fn, ty)) in enumerate(zip(fmt.argument_roles(), values)):
+                if role == "value" and conv.conversion == "s" and _is_char_pointer(ty):
+                    values[i] = self.as_string(fn, ty), STRING      # a char array's text
             for (conv, role), (_, ty), arg in zip(fmt.argument_roles(), values, args[1:]):
+                if ty.kind in ("struct", "union", "void", "function"):
+                    raise self.error(arg, f"printf() cannot format {type_name(ty)}",
+                                     "print() shows a struct or union")
                 if role != "value":
                     if ty.kind != "int":
                         raise self.error(arg, f"the '*' {role} of {conv.text} must be an "
@@ -571,9 +772,15 @@ class Compiler:
                 fmt = _widened(fmt, [Ty("int", kt.size) if not kt.string else STRING
                                      for kt in aggregations[0].key_types], printa=True)
             return out.printa_action(fmt, aggregations)
-        if name in ("trace", "print"):
+        if name == "print":
             self.check_count(node, name, args, 1, 1)
-            fn, ty = self.expr(args[0])
+            fn, ty = self.obj(args[0])
+            if ty.kind in ("void", "function", "any"):
+                raise self.error(args[0], f"print() cannot show {type_name(ty)}")
+            return out.print_action(fn, ty, self.enum_names)
+        if name == "trace":
+            self.check_count(node, name, args, 1, 1)
+            fn, ty = self.scalar(args[0], "trace()")
             return out.trace_action(fn, ty)
         if name in ("speculate", "commit", "discard"):
             self.check_count(node, name, args, 1, 1)
@@ -583,6 +790,15 @@ class Compiler:
             act = {"speculate": machine.speculate, "commit": machine.commit,
                    "discard": machine.discard}[name]
             return lambda f: act(fn(f))
+        if name == "bcopy":
+            self.check_count(node, name, args, 3, 3)
+            (source, source_ty), (target, target_ty), (size, _) = \
+                (self.scalar(a, "bcopy()") for a in args)
+            if not (source_ty.is_pointer and target_ty.is_pointer):
+                raise self.error(node, "bcopy() copies from a pointer to a pointer: "
+                                       "bcopy(source, destination, size)")
+            memory = self.machine.memory
+            return lambda f: memory.copy(target(f), source(f), size(f))
         if name == "exit":
             self.check_count(node, name, args, 1, 1)
             fn, _ = self.expr(args[0])
@@ -738,11 +954,37 @@ class Compiler:
     # -- expressions ----------------------------------------------------------------------------
 
     def expr(self, node):
-        """(function of a Firing, static type) for an expression node."""
+        """(function of a Firing, static type) for an expression node; an array is a
+        pointer to its first element here, as in C."""
+        fn, ty = self.obj(node)
+        if ty.kind == "array":
+            return fn, pointer_to(ty.target)
+        return fn, ty
+
+    def obj(self, node):
+        """As expr(), arrays kept as arrays (what sizeof, & and [] see). An expression of an
+        array, struct or union type has its address as its value."""
         method = getattr(self, "x_" + node.data, None)
         if method is None:
             raise self.error(node, f"{node.data.replace('_', ' ')} is not supported here")
         return method(node)
+
+    def scalar(self, node, what: str):
+        """expr() of an operand that must be an integer or a string (not a struct)."""
+        fn, ty = self.expr(node)
+        if ty.kind in ("struct", "union", "function"):
+            raise self.error(node, f"{what} cannot apply to {type_name(ty)}")
+        return fn, ty
+
+    def at(self, address, ty: Ty):
+        """The value of type ``ty`` at the address ``address`` computes: an aggregate's value
+        is its address; an integer or a string is read from D's memory."""
+        if ty.is_aggregate:
+            return address, ty
+        if ty.kind in ("void", "function"):
+            raise ValueError(f"{type_name(ty)} has no value")
+        memory = self.machine.memory
+        return (lambda f: memory.load(address(f), ty)), ty
 
     def x_int_literal(self, node):
         written = str(node.children[0])
@@ -820,6 +1062,11 @@ class Compiler:
             raise self.error(node, f"{name} must be followed by ->name")
         if name == "args":
             raise self.error(node, "args must be indexed: args[0], args[1], ...")
+        if name in self.enum_constants:
+            value, ty = self.enum_constants[name]
+            return (lambda f: value), ty
+        if name == "NULL" and name not in self.global_types and name not in self.assigned:
+            return (lambda f: 0), INT                     # (DTrace's NULL is an int 0)
         if name in self.inlines:              # (its type was checked where it is defined)
             _, type_node, _, _, value = self.inlines[name].children
             target = self.declared_type(type_node)
@@ -834,6 +1081,9 @@ class Compiler:
                              "it in an earlier clause")
         if name in self.global_types or name in self.assigned:
             ty = self.global_type(name)
+            address = self.global_addresses.get(name)
+            if address is not None:
+                return self.at(lambda f: address, ty)
             store = machine.globals
             default = "" if ty.kind == "string" else 0
             return (lambda f: store.get(name, default)), ty
@@ -896,7 +1146,19 @@ class Compiler:
         if ty.kind == "any":
             ty = LONG
         self.global_types[name] = ty
+        if ty.is_aggregate:
+            self.global_addresses[name] = self.machine.memory.allocate(ty.size)
         return ty
+
+    def x_scoped_name(self, node):
+        text = str(node.children[0])
+        module, _, name = text.partition("`")
+        if module == "D":
+            return self.obj(Tree("name", [Token("NAME", name, line=node.children[0].line,
+                                                 column=node.children[0].column)],
+                                 meta=node.meta))
+        raise self.error(node, f"{text} is a kernel symbol: usdtgen traces user space and "
+                               "reads no kernel variables")
 
     def note_arg(self, index: int, as_string: bool = False) -> None:
         if self.needs is not None:
@@ -939,21 +1201,257 @@ class Compiler:
             return (lambda f: f.args[index]), ty
         if base.data == "aggregation":
             raise self.error(node, "aggregations cannot be read; print them with printa()")
-        if base.data != "name":
-            raise self.error(node, "only associative arrays and args[] can be indexed")
+        if not self.is_associative(base):
+            address, ty = self.element_address(node)
+            return self.at(address, ty)
         name = str(base.children[0])
-        if name in BUILTINS or name in self.global_types:
+        if name in BUILTINS:
             raise self.error(node, f"{name} cannot be indexed")
         if "[]" + name not in self.assigned and "[]" + name not in self.declared:
             raise self.error(base, f"undefined associative array {name!r}",
                              "assign an element somewhere in the script before reading it")
         self.check_arity(node, name, len(keys))
-        key_fns = [self.expr(k)[0] for k in keys]
+        key_fns = [self.key(k, name, i) for i, k in enumerate(keys)]
         store = self.machine.arrays.setdefault(name, {})
         value_ty = self.array_value_type(name)
         default = "" if value_ty.kind == "string" else 0
         key = _key_function(key_fns)
+        if value_ty.is_aggregate:            # the element's address, zeroed when first used
+            memory, size = self.machine.memory, value_ty.size
+
+            def address(f):
+                k = key(f)
+                at = store.get(k)
+                if at is None:
+                    at = store[k] = memory.allocate(size)
+                return at
+            return address, value_ty
         return (lambda f: store.get(key(f), default)), value_ty
+
+    def is_associative(self, base) -> bool:
+        """Whether ``base[...]`` indexes an associative array (not an array or pointer)."""
+        if base.data != "name":
+            return False
+        name = str(base.children[0])
+        return name not in self.global_types and name not in self.global_addresses and \
+            name not in self.enum_constants and (name in BUILTINS or "[]" + name in
+                                                 self.assigned or "[]" + name in self.declared
+                                                 or name not in self.assigned)
+
+    def key(self, node, array: str, position: int):
+        """The function of an associative array's key: a struct or union is keyed by its
+        bytes (its members' values, not its address). Each key of ``array`` keeps the kind
+        of type it has where first used (a struct: the same struct)."""
+        fn, ty = self.expr(node)
+        if ty.kind != "any":
+            kind = (ty.kind, ty.record)
+            known = self.array_keys.setdefault(array, {}).setdefault(position, (kind, ty))
+            if known[0] != kind:
+                raise self.error(node, f"key {position + 1} of {array}[] is "
+                                       f"{type_name(known[1])} elsewhere; this is "
+                                       f"{type_name(ty)}")
+        if ty.kind in ("struct", "union"):
+            memory, size = self.machine.memory, ty.size
+            return lambda f: memory.read(fn(f), size)
+        if ty.kind in ("void", "function"):
+            raise self.error(node, "this has no value to be a key")
+        return fn
+
+    def element_address(self, node, one_past: bool = False):
+        """(address function, element type) of ``array[i]`` or ``pointer[i]``; with
+        ``one_past``, ``&array[N]`` (just past the end) is allowed, as in C."""
+        base, args = node.children
+        keys = [] if args is None else list(args.children)
+        fn, ty = self.obj(base)
+        if not (ty.kind == "array" or ty.is_pointer):
+            what = str(base.children[0]) if base.data == "name" else "this"
+            raise self.error(node, f"{what} cannot be indexed: it is {type_name(ty)}",
+                             "arrays, pointers, associative arrays and args[] are indexed")
+        if len(keys) != 1:
+            raise self.error(node, "an array takes one index")
+        element = ty.target
+        if element.kind in ("void", "function"):
+            raise self.error(node, f"a {type_name(ty)} cannot be indexed: cast it to a "
+                                   "pointer to a type with a size")
+        index, index_ty = self.scalar(keys[0], "an index")
+        if index_ty.kind != "int":
+            raise self.error(keys[0], "an array index must be an integer")
+        size = element.size
+        if ty.kind == "pointer" or ty.is_pointer:
+            return (lambda f: (fn(f) + index(f) * size) & INT64), element
+        count = ty.count + (1 if one_past else 0)
+        constant = self.folded(keys[0], index)
+        if constant is not None and not 0 <= constant < count:
+            raise self.error(keys[0], f"index {constant} is out of bounds: the array has "
+                                      f"{ty.count} elements")
+
+        def address(f):
+            i = index(f)
+            if not 0 <= i < count:
+                raise Fault(f"index out of bounds ({i})", FAULT_BADADDR, fn(f) + i * size)
+            return fn(f) + i * size
+        return address, element
+
+    def member_address(self, node):
+        """(address function, Member) of ``s.m`` or ``p->m``."""
+        base, name_token = node.children
+        name = str(name_token)
+        if node.data == "dot":
+            fn, ty = self.obj(base)
+            if ty.kind not in ("struct", "union"):
+                raise self.error(node, f"'.' needs a struct or union on its left; this is "
+                                       f"{type_name(ty)}")
+        else:
+            fn, pointer = self.expr(base)
+            ty = pointer.target
+            if not pointer.is_pointer or ty.kind not in ("struct", "union"):
+                raise self.error(node, f"'->' needs a pointer to a struct or union on its "
+                                       f"left; this is {type_name(pointer)}")
+        if not ty.record.complete:
+            raise self.error(node, f"{type_name(ty)} has no members declared")
+        member = ty.record.member(name)
+        if member is None:
+            raise self.error(name_token, f"{type_name(ty)} has no member {name}")
+        offset = member.offset
+        return (lambda f: fn(f) + offset), member
+
+    def member_value(self, node):
+        address, member = self.member_address(node)
+        if member.bits:
+            memory, unit, shift, bits = self.machine.memory, member.ty, member.bit_offset, \
+                member.bits
+            return (lambda f: memory.load_bits(address(f), unit, shift, bits)), member.ty
+        return self.at(address, member.ty)
+
+    def x_dot(self, node):
+        return self.member_value(node)
+
+    def variable_address(self, scope: str, name: str, ty: Ty):
+        """The address of the struct or union a self-> or this-> variable holds (made, zero,
+        at its first use: a thread's for as long as the script runs, a clause-local one
+        until the probe firing ends)."""
+        memory, size = self.machine.memory, ty.size
+        if scope == "self":
+            store = self.machine.thread_locals
+
+            def address(f):
+                at = store.get((f.tid, name))
+                if at is None:
+                    at = store[(f.tid, name)] = memory.allocate(size)
+                return at
+            return address
+
+        def this_address(f):
+            at = f.this.get(name)
+            if at is None:
+                at = f.this[name] = memory.allocate(size, scratch=True)
+            return at
+        return this_address
+
+    def lvalue(self, node):
+        """(address function, type, Member or None) of an expression that is in D's memory:
+        a declared array, struct or addressed global, an element, a member, ``*p``; None
+        for other variables."""
+        kind = node.data
+        if kind == "scoped_name":
+            module, _, name = str(node.children[0]).partition("`")
+            if module != "D":
+                self.obj(node)                              # (the error)
+            node = Tree("name", [Token("NAME", name)], meta=node.meta)
+            kind = "name"
+        if kind == "name":
+            name = str(node.children[0])
+            if name in self.global_types or name in self.assigned:
+                ty = self.global_type(name)
+                address = self.global_addresses.get(name)
+                if address is not None:
+                    return (lambda f: address), ty, None
+            return None
+        if kind == "dot" or (kind == "member" and not _is_variable(node)):
+            address, member = self.member_address(node)
+            return address, member.ty, member
+        if kind == "member":
+            scope, name = str(node.children[0].children[0]), str(node.children[1])
+            ty = (self.tls_types if scope == "self" else self.this_types).get(name)
+            if ty is not None and ty.is_aggregate:
+                return self.variable_address(scope, name, ty), ty, None
+            return None
+        if kind == "index" and node.children[0].data != "aggregation" and \
+                not self.is_associative(node.children[0]) and \
+                not (node.children[0].data == "name" and str(node.children[0].children[0]) ==
+                     "args"):
+            address, ty = self.element_address(node)
+            return address, ty, None
+        if kind == "deref":
+            fn, ty = self.x_deref(node, address=True)
+            return fn, ty, None
+        return None
+
+    def x_deref(self, node, address: bool = False):
+        op, operand = node.children
+        if str(op) != "*":
+            raise self.error(op, f"syntax error near {str(op)!r}")
+        fn, ty = self.expr(operand)
+        if not ty.is_pointer:
+            raise self.error(node, f"'*' needs a pointer; this is {type_name(ty)}")
+        if ty.target.kind == "void":
+            raise self.error(node, "a void pointer cannot be dereferenced: cast it to a "
+                                   "pointer to a type first")
+        if ty.target.kind == "function":
+            raise self.error(node, "a pointer to a function cannot be dereferenced")
+        if address:
+            return fn, ty.target
+        return self.at(fn, ty.target)
+
+    def x_address_of(self, node):
+        _, operand = node.children
+        if operand.data in ("name", "scoped_name") or _is_variable(operand):
+            if operand.data == "scoped_name":
+                self.obj(operand)                       # (a kernel symbol's error)
+            raise self.error(node, "the address of a D variable cannot be taken",
+                             "take the address of an element (&a[0]) or a member (&s.m)")
+        found = self.lvalue(operand)
+        if found is None:
+            raise self.error(node, "'&' needs something in memory: a declared global, an "
+                                   "array element, a struct member or *pointer",
+                             "the address of a scalar D variable (self->, this->, an "
+                             "associative array's element) cannot be taken")
+        address, ty, member = found
+        if member is not None and member.bits:
+            raise self.error(node, f"bit-field {member.name} has no address")
+        return address, pointer_to(ty)
+
+    def x_sizeof_expr(self, node):
+        operand = node.children[0]
+        if operand.data == "string_literal":
+            size = len(_bytes(self.expr(operand)[0](None))) + 1
+        else:
+            _, ty = self.obj(operand)
+            size = self.size_of(operand, ty)
+        return (lambda f: size), ULONG
+
+    def size_of(self, node, ty: Ty) -> int:
+        if ty.kind == "string":
+            return self.machine.strsize
+        if ty.kind in ("void", "function", "any"):
+            raise self.error(node, f"sizeof cannot apply to {type_name(ty)}")
+        if ty.kind in ("struct", "union") and not ty.record.complete:
+            raise self.error(node, f"{type_name(ty)} has no members declared: it has no size")
+        return ty.size
+
+    def x_offsetof(self, node):
+        type_node, name_token = node.children
+        ty = self.type_of(type_node)
+        if ty.kind not in ("struct", "union") or not ty.record.complete:
+            raise self.error(type_node, f"offsetof() needs a struct or union with its "
+                                        f"members; this is {type_name(ty)}")
+        member = ty.record.member(str(name_token))
+        if member is None:
+            raise self.error(name_token, f"{type_name(ty)} has no member {name_token}")
+        if member.bits:
+            raise self.error(name_token, f"bit-field {member.name} has no offset in bytes")
+        offset = member.offset
+        return (lambda f: offset), ULONG
 
     def check_arity(self, node, name: str, keys: int) -> None:
         """An associative array takes the same number of keys everywhere."""
@@ -986,10 +1484,12 @@ class Compiler:
     def x_member(self, node):
         base, member = node.children
         member = str(member)
-        if not (base.data == "name" and str(base.children[0]) in ("self", "this")):
-            raise self.error(node, "'->' can only follow self or this",
-                             "usdtgen does not read structures from the traced process")
+        if not _is_variable(node):
+            return self.member_value(node)
         scope = str(base.children[0])
+        declared = (self.tls_types if scope == "self" else self.this_types).get(member)
+        if declared is not None and declared.is_aggregate:
+            return self.variable_address(scope, member, declared), declared
         if scope == "self":
             ty = self.tls_types.get(member)
             if ty is None:
@@ -1015,17 +1515,33 @@ class Compiler:
                                    f"aggregation, @name = {name}(...)")
         if name in UNSUPPORTED:
             raise self.error(node, f"{name}() is not supported: usdtgen has no {UNSUPPORTED[name]}")
+        if name == "alloca":
+            self.check_count(node, name, args, 1, 1)
+            size, size_ty = self.scalar(args[0], "alloca()")
+            if size_ty.kind != "int":
+                raise self.error(args[0], "alloca() takes a size in bytes")
+            memory = self.machine.memory
+
+            def alloca(f):
+                wanted = size(f)
+                if not 0 <= wanted <= MAX_SCRATCH:
+                    raise Fault(f"out of scratch space: alloca({wanted})", FAULT_NOSCRATCH)
+                return memory.allocate(wanted, scratch=True)
+            return alloca, pointer_to(VOID)
         if name == "speculation":
             self.check_count(node, name, args, 0, 0)
             machine = self.machine
             return (lambda f: machine.new_speculation()), INT
         if name not in STRING_FUNCTIONS:
             raise self.error(node, f"unknown function {name}()")
+        # (a char pointer or array in D's memory is read as the string it holds)
         low, high = STRING_FUNCTIONS[name]
         self.check_count(node, name, args, low, high)
         if name == "copyinstr":
             return self.copyinstr(node, args)
         compiled = [self.expr(a) for a in args]
+        compiled = [(self.as_string(fn, ty), STRING) if _is_char_pointer(ty) else (fn, ty)
+                    for fn, ty in compiled]
         fns = [fn for fn, _ in compiled]
         types = [ty for _, ty in compiled]
         wants_string = {"strlen": [0], "strjoin": [0, 1], "substr": [0], "basename": [0],
@@ -1074,31 +1590,36 @@ class Compiler:
 
     def x_cast(self, node):
         type_node, operand = node.children
-        words = _type_words(type_node)
-        pointer = any(t.type == "STAR" for t in type_node.children)
-        if ("float" in words or "double" in words) and not pointer:
+        target = self.type_of(type_node)
+        if target.kind == "float":
             raise self.error(node, "floating-point values are not supported: D computes in "
                                    "integers")
-        fn, ty = self.expr(operand)
-        if words == ["string"] and not pointer:
-            if ty.kind == "int":
+        fn, ty = self.scalar(operand, "a cast")
+        if target.kind == "string":
+            if ty.kind == "int" and not _is_char_pointer(ty):
                 raise self.error(node, "an integer cannot be cast to string",
                                  "use copyinstr(argN) for a string argument, stringof() or "
                                  "lltostr() for a number")
-            return fn, STRING
+            return self.as_string(fn, ty), STRING
         if ty.kind == "string":
-            if pointer and words[0] == "char":
+            if _is_char_pointer(target):
                 return fn, STRING
             raise self.error(node, "a string cannot be cast to an integer")
-        target = _cast_type(words, pointer)
+        if target.kind != "int":
+            raise self.error(type_node, f"a value cannot be cast to {type_name(target)}")
         wrap = _wrapper(target)
         return (lambda f: wrap(fn(f))), target
 
+    def as_string(self, fn, ty: Ty):
+        """A string's function from a char pointer or array (the text in D's memory)."""
+        if ty.kind == "string":
+            return fn
+        memory, most = self.machine.memory, self.machine.strsize
+        return lambda f: string_at(memory, fn(f), most)
+
     def x_sizeof_type(self, node):
-        words = _type_words(node.children[0])
-        pointer = any(t.type == "STAR" for t in node.children[0].children)
-        size = 8 if "double" in words and not pointer else _cast_type(words, pointer).size
-        return (lambda f: size), Ty("int", 8, False)
+        size = self.size_of(node, self.type_of(node.children[0]))
+        return (lambda f: size), ULONG
 
     def x_aggregation(self, node):
         raise self.error(node, "aggregations cannot be read; print them with printa()")
@@ -1106,7 +1627,7 @@ class Compiler:
     def x_unary_op(self, node):
         op, operand = node.children
         op = str(op)
-        fn, ty = self.expr(operand)
+        fn, ty = self.scalar(operand, op)
         if ty.kind == "string":
             if op == "!":
                 return (lambda f: int(not fn(f))), INT
@@ -1124,9 +1645,18 @@ class Compiler:
     def x_binary(self, node):
         left_node, op, right_node = node.children
         op = str(op)
-        left, lt = self.expr(left_node)
-        right, rt = self.expr(right_node)
+        left, lt = self.scalar(left_node, op)
+        right, rt = self.scalar(right_node, op)
+        if lt.is_pointer or rt.is_pointer:
+            pointer = self.pointer_arithmetic(node, op, left, lt, right, rt)
+            if pointer is not None:
+                return pointer
         strings = lt.kind == "string" or rt.kind == "string"
+        if strings and op in ("==", "!=") and (_is_null(left_node) or _is_null(right_node)):
+            text = left if lt.kind == "string" else right      # a string is NULL when unset
+            if op == "==":
+                return (lambda f: 1 if text(f) == "" else 0), INT
+            return (lambda f: 1 if text(f) != "" else 0), INT
         if strings:
             if lt.kind == "int" or rt.kind == "int":
                 raise self.error(node, f"{op} cannot compare a string with an integer")
@@ -1180,6 +1710,33 @@ class Compiler:
             return (lambda f: wrap(left(f) ^ right(f))), result
         raise self.error(node, f"unknown operator {op}")        # pragma: no cover
 
+    def pointer_arithmetic(self, node, op: str, left, lt: Ty, right, rt: Ty):
+        """C's pointer arithmetic: pointer +- integer moves by elements, pointer - pointer
+        counts them; comparisons are of addresses (None: compiled as integers)."""
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return None
+        if op not in ("+", "-"):
+            raise self.error(node, f"{op} cannot apply to a pointer")
+        if lt.is_pointer and rt.is_pointer:
+            if op == "+" or lt.target != rt.target:
+                raise self.error(node, f"{type_name(lt)} {op} {type_name(rt)} is not defined")
+            size = self.element_size(node, lt)
+            return (lambda f: _c_divide(wrap64(left(f) - right(f)), size)), LONG
+        pointer, pointer_ty, offset = (left, lt, right) if lt.is_pointer else \
+            (right, rt, left)
+        if op == "-" and not lt.is_pointer:
+            raise self.error(node, "an integer minus a pointer is not defined")
+        size = self.element_size(node, pointer_ty) * (1 if op == "+" else -1)
+        return (lambda f: (pointer(f) + offset(f) * size) & INT64), pointer_ty
+
+    def element_size(self, node, pointer: Ty) -> int:
+        if pointer.target.kind in ("void", "function") or pointer.target.kind in (
+                "struct", "union") and not pointer.target.record.complete:
+            raise self.error(node, f"arithmetic on a {type_name(pointer)} is not defined: "
+                                   "its target has no size")
+        return pointer.target.size if pointer.target.kind != "string" else \
+            self.machine.strsize
+
     def x_and_(self, node):
         left, _ = self.expr(node.children[0])
         right, _ = self.expr(node.children[1])
@@ -1232,11 +1789,14 @@ class Compiler:
 
     def incdec(self, node, target, op, pre: bool):
         current, ty = self.expr(target) if self.is_defined(target) else ((lambda f: 0), LONG)
-        if ty.kind == "string":
-            raise self.error(node, f"{op} cannot apply to a string")
-        ty = Ty("int", ty.size, ty.signed) if ty.kind == "int" else LONG
-        wrap = _wrapper(ty)
+        if ty.kind not in ("int", "any"):
+            raise self.error(node, f"{op} cannot apply to {type_name(ty)}")
         delta = 1 if op == "++" else -1
+        if ty.is_pointer:
+            delta *= self.element_size(node, ty)
+        else:
+            ty = Ty("int", ty.size, ty.signed) if ty.kind == "int" else LONG
+        wrap = _wrapper(ty)
         setter = self.store(target, ty, node)(lambda f: wrap(current(f) + delta))
         if pre:
             return setter, ty
@@ -1258,10 +1818,17 @@ class Compiler:
         if ty.kind == "any":
             ty = LONG
         machine = self.machine
+        if target.data == "name" and (str(target.children[0]) in BUILTINS or
+                                      re.fullmatch(r"arg\d+", str(target.children[0]))):
+            raise self.error(target, f"{target.children[0]} cannot be assigned")
+        if target.data == "name" and str(target.children[0]) in self.enum_constants:
+            raise self.error(target, f"{target.children[0]} is a constant: it cannot be "
+                                     "assigned")
+        found = self.lvalue(target)
+        if found is not None:
+            return self.memory_store(node, *found, ty)
         if target.data == "name":
             name = str(target.children[0])
-            if name in BUILTINS or re.fullmatch(r"arg\d+", name):
-                raise self.error(target, f"{name} cannot be assigned")
             declared = self.global_type(name)
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{name} is {_a_kind(declared)}; it cannot take "
@@ -1282,6 +1849,9 @@ class Compiler:
             scope, member = str(base.children[0]), str(target.children[1])
             types = self.tls_types if scope == "self" else self.this_types
             declared = types.setdefault(member, ty)
+            if declared.is_aggregate:
+                return self.memory_store(node, self.variable_address(scope, member, declared),
+                                         declared, None, ty)
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{scope}->{member} is {_a_kind(declared)}; it "
                                        f"cannot take {_a_kind(ty)}")
@@ -1313,12 +1883,17 @@ class Compiler:
             if name in self.global_types:
                 raise self.error(target, f"{name} is a scalar variable; it cannot be indexed")
             declared = self.array_value_type(name)
+            if declared.is_aggregate or ty.is_aggregate:
+                if declared != ty:
+                    raise self.error(node, f"{name}[] holds {type_name(declared)}; it cannot "
+                                           f"take {type_name(ty)}")
+                return self.memory_store(node, self.x_index(target)[0], declared, None, ty)
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{name}[] holds {_kind_word(declared)}s; it cannot "
                                        f"take {_a_kind(ty)}")
             key_nodes = [] if args is None else args.children
             self.check_arity(target, name, len(key_nodes))
-            key = _key_function([self.expr(k)[0] for k in key_nodes])
+            key = _key_function([self.key(k, name, i) for i, k in enumerate(key_nodes)])
             array = machine.arrays.setdefault(name, {})
             fit = _fitter(declared)
 
@@ -1333,6 +1908,54 @@ class Compiler:
                 return assign
             return make
         raise self.error(target, "this cannot be assigned")
+
+    def memory_store(self, node, address, declared: Ty, member, ty: Ty):
+        """The assigning closure's maker for a place in D's memory: a struct or union is
+        copied whole; an integer is converted as C converts it (a bit-field keeps its
+        low bits)."""
+        memory = self.machine.memory
+        if declared.is_aggregate or ty.is_aggregate:
+            if declared != ty:
+                raise self.error(node, f"{type_name(declared)} cannot be assigned "
+                                       f"{type_name(ty)}")
+            size = declared.size
+
+            def make(value):
+                def assign(f):
+                    source = value(f)
+                    memory.copy(address(f), source, size)
+                    return source
+                return assign
+            return make
+        if declared.kind == "string" or ty.kind == "string":
+            if declared.kind != ty.kind:
+                raise self.error(node, f"{type_name(declared)} cannot be assigned "
+                                       f"{type_name(ty)}")
+
+            def make(value):
+                def assign(f):
+                    text = value(f)
+                    memory.store(address(f), declared, text)
+                    return text
+                return assign
+            return make
+        if member is not None and member.bits:
+            unit, shift, bits = member.ty, member.bit_offset, member.bits
+
+            def make(value):
+                def assign(f):
+                    return memory.store_bits(address(f), unit, shift, bits, value(f))
+                return assign
+            return make
+        fit = _fitter(declared)
+
+        def make(value):
+            def assign(f):
+                v = fit(value(f))
+                memory.store(address(f), declared, v)
+                return v
+            return assign
+        return make
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -1436,10 +2059,35 @@ def _compare(op: str, left, right, unsigned_mask):
     return lambda f: 1 if fn(left(f), right(f)) else 0
 
 
-def _type_words(type_node: Tree) -> list[str]:
-    """The words of a type name, without its qualifiers (const, volatile)."""
-    return [str(t) for t in type_node.children
-            if t.type == "TYPE_WORD" and str(t) not in ("const", "volatile")]
+def _is_null(node) -> bool:
+    """Whether ``node`` is NULL or the constant 0 (what a string may be compared with)."""
+    return isinstance(node, Tree) and (node.data == "name" and str(node.children[0]) == "NULL"
+                                       or node.data == "int_literal" and
+                                       str(node.children[0]).rstrip("uUlL") in ("0", "00"))
+
+
+def _function_pointer(returned: Ty) -> Ty:
+    """A pointer to a function returning ``returned`` (named as DTrace prints it)."""
+    function = Ty("function", 1, name=f"{type_name(returned)} ()")
+    return Ty("int", 8, False, target=function, name=f"{type_name(returned)} (*)()")
+
+
+def _c_divide(a: int, b: int) -> int:
+    """C's integer division: the quotient truncated toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _is_variable(node) -> bool:
+    """Whether a ``->`` node is a self-> or this-> variable (not a pointer's member)."""
+    base = node.children[0]
+    return node.data == "member" and base.data == "name" and \
+        str(base.children[0]) in ("self", "this")
+
+
+def _is_char_pointer(ty: Ty) -> bool:
+    return ty.is_pointer and ty.target.kind == "int" and ty.target.size == 1 and \
+        ty.target.target is None
 
 
 def _identity(value):
@@ -1461,21 +2109,6 @@ def _kind_word(ty: Ty) -> str:
 
 def _a_kind(ty: Ty) -> str:
     return "a string" if ty.kind == "string" else "an integer"
-
-
-def _cast_type(words: list[str], pointer: bool) -> Ty:
-    if pointer:
-        return Ty("int", 8, False)
-    unsigned = "unsigned" in words or any(w.startswith("uint") or w in (
-        "size_t", "uintptr_t", "uchar_t", "ushort_t", "uint_t", "ulong_t", "u_longlong_t",
-        "uid_t", "gid_t", "bool", "_Bool") for w in words)
-    size = 4
-    core = [w for w in words if w not in ("unsigned", "signed")]
-    if core.count("long") >= 1:
-        size = 8
-    elif core:
-        size = _CAST_SIZES.get(core[0], 8 if core[0] == "void" else 4)
-    return Ty("int", size, not unsigned)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",

@@ -26,7 +26,7 @@ from lark import Token, Tree
 from usdtgen.trace import bpf
 from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument
 from usdtgen.trace.script.aggregate import UINT128_MASK, new_state, wrap64
-from usdtgen.trace.script.compile import usual_arithmetic
+from usdtgen.trace.script.types import usual_arithmetic
 
 MAX_ENTRIES = 16384          # keys per aggregation map (DTrace: dynvarsize)
 KERNEL_FUNCTIONS = ("count", "sum", "avg", "stddev", "min", "max", "quantize", "lquantize",
@@ -273,6 +273,8 @@ def _string_operand(compiler, node, probe) -> Operand:
 
 def _operand(compiler, node, probe, key: bool = False) -> Operand:
     fn, ty = compiler.expr(node)
+    if ty.is_pointer or ty.kind in ("struct", "union", "array"):
+        raise NotKernel("pointers and D's structs and arrays are kept in userspace")
     if ty.kind == "string":
         if key:
             return _string_operand(compiler, node, probe)

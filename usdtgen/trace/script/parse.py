@@ -5,9 +5,10 @@ of the grammar, and its ``-q`` flag is reported so the script runs quiet as it w
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from lark import Tree
+from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from usdtgen.errors import Diagnostic, Loc, ScriptError
@@ -57,6 +58,78 @@ def without_line_markers(text: str, filename: str) -> tuple[str, tuple]:
     return "\n".join(lines), tuple(markers)
 
 
+# The names the script being parsed makes types with typedef: C's grammar needs them told
+# apart from other names before parsing (``(T) x`` is a cast only when T is a type).
+_typedef_names: set[str] = set()
+
+
+def _retype(token: Token) -> Token:
+    """A NAME (or at the top level, a probe-description-like word) that the script made a
+    type is a TYPEDEF_NAME; a TYPEDEF_NAME that is not one is a NAME."""
+    is_type = token.value in _typedef_names
+    if token.type == "TYPEDEF_NAME":
+        return token if is_type else Token.new_borrow_pos("NAME", token.value, token)
+    return Token.new_borrow_pos("TYPEDEF_NAME", token.value, token) if is_type else token
+
+
+class _TypedefNames:
+    """The parser's postlex step: retypes names (lark's lexer callbacks cannot, on a
+    terminal that keywords share)."""
+
+    always_accept = ()
+    retyped = frozenset(("NAME", "TYPEDEF_NAME", "PROBEDESC"))
+
+    def process(self, stream):
+        for token in stream:
+            yield _retype(token) if token.type in self.retyped else token
+
+
+_POSTLEX = _TypedefNames()
+
+
+def typedef_names(text: str) -> set[str]:
+    """The names declared by the ``typedef`` declarations of ``text``: the declarators' names
+    (the last word of each, outside braces, brackets and parameter lists)."""
+    names = set()
+    without_comments = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
+    for match in re.finditer(r"(?<![A-Za-z0-9_])typedef(?![A-Za-z0-9_])", without_comments):
+        depth, at, start = 0, match.end(), match.end()
+        pieces = []
+        while at < len(without_comments):
+            char = without_comments[at]
+            if char in "{[(":
+                depth += 1
+            elif char in "}])":
+                depth -= 1
+            elif depth == 0 and char in ",;":
+                pieces.append(_flat(without_comments[start:at]))
+                start = at + 1
+                if char == ";":
+                    break
+            at += 1
+        for piece in pieces:
+            words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", piece)
+            pointer = re.search(r"\(\s*\*\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", piece)
+            if pointer:
+                names.add(pointer.group(1))
+            elif words:
+                names.add(words[-1])
+    return names
+
+
+def _flat(text: str) -> str:
+    """``text`` with what is inside braces and brackets removed (parentheses kept)."""
+    out, depth = [], 0
+    for char in text:
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
 def _expected(err: UnexpectedInput) -> str:
     names = sorted(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
     if len(names) > 1:
@@ -73,8 +146,11 @@ def _eof_hint(text: str, err) -> str:
     return f"expected {_expected(err)}"
 
 
-def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
-    """The tree of a D script; raises ScriptError (``file:line:col`` with a caret)."""
+def parse_script(text: str, filename: str = "<script>", require_blocks: bool = False) \
+        -> ParsedScript:
+    """The tree of a D script; raises ScriptError (``file:line:col`` with a caret). With
+    ``require_blocks`` (a script file, as dtrace -s reads it), every probe description is
+    followed by an action block."""
     quiet = False
     text, markers = without_line_markers(text, filename)
     body = text
@@ -83,7 +159,10 @@ def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
         flags = [word for word in first.split()[1:] if word.startswith("-")]
         quiet = any("q" in flag[1:] for flag in flags)
         body = " " * len(first) + "\n" + rest          # keep lines and columns
-    parser = load_grammar("usdtgen.trace.script", "d.lark", positions=True)
+    parser = load_grammar("usdtgen.trace.script", "d.lark", positions=True,
+                          postlex=_POSTLEX)
+    _typedef_names.clear()
+    _typedef_names.update(typedef_names(body))
     try:
         tree = parser.parse(body)
     except UnexpectedEOF as err:
@@ -106,4 +185,15 @@ def parse_script(text: str, filename: str = "<script>") -> ParsedScript:
                        f"syntax error near {str(token)!r}",
                        f"expected {_expected(err)}" if _expected(err) else "",
                        markers) from None
+    if require_blocks:
+        for clause in tree.find_data("clause"):
+            probe_list, predicate, body = clause.children
+            if body is None:
+                token = probe_list.children[-1]
+                hint = "add { } after it" if not re.fullmatch(r"[A-Za-z_]\w*", str(token)) \
+                    else f"if {token} is meant as a type, D does not know it: declare it " \
+                         "with typedef or struct"
+                raise error_at(text, filename, token.line, token.column,
+                               f"probe description {token} must be followed by an action "
+                               "block { ... } in a script", hint, markers)
     return ParsedScript(tree, text, filename, quiet, markers)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from usdtgen.trace.script.aggregate import Aggregation, KeyType, format_key, json_dump, \
     new_state, scalar_value
-from usdtgen.trace.script.compile import MAX_ARGS, Firing, Fault, ProbeInfo
+from usdtgen.trace.script.compile import FAULT_BADADDR, MAX_ARGS, Firing, Fault, ProbeInfo
+from usdtgen.trace.script.memory import BadAddress, Memory, print_text
 
 ZEROS = (0,) * MAX_ARGS
 NO_STRINGS = (None,) * MAX_ARGS
@@ -119,6 +120,18 @@ class Output:
                 self.write(text)
         return run
 
+    def print_action(self, fn, ty, enum_names):
+        memory = self.machine.memory
+
+        def run(f):
+            text = print_text(memory, ty, fn(f), enum_names)
+            if self.as_json:
+                self.write(json_dump({"type": "print", "probe": _probe_name(f),
+                                      "text": text}) + "\n")
+            else:
+                self.write(text + "\n")
+        return run
+
     def trace_action(self, fn, ty):
         size = ty.size if ty.kind == "int" else 8
 
@@ -218,6 +231,7 @@ class Machine:
         self.thread_locals: dict = {}
         self.arrays: dict = {}
         self.aggregations: dict[str, Aggregation] = {}
+        self.memory = Memory()            # D's own: arrays, structs, alloca()
         self.output = Output(self, stream if stream is not None else sys.stdout, as_json)
         self.errors = errors if errors is not None else sys.stderr
         self.target: int | None = None
@@ -361,11 +375,16 @@ class Machine:
             except Fault as fault:
                 output.take_back(mark)
                 self.fault(f, clause, fault)
+            except BadAddress as bad:
+                output.take_back(mark)
+                self.fault(f, clause, Fault(str(bad), FAULT_BADADDR, bad.address))
             except (TypeError, ValueError, OverflowError, AttributeError, IndexError) as e:
                 output.take_back(mark)
                 self.fault(f, clause, Fault(f"cannot evaluate: {e}"))
             finally:
                 self.speculating = None       # what follows the clause is not speculative
+        if f.probe is not self.error_probe:
+            self.memory.release_scratch()     # alloca() and this-> structs end with the firing
         if len(output.parts) > 4096:
             output.flush()
 
