@@ -514,6 +514,9 @@ class _Scanner:
             if c == "*" and self.allow_stars:
                 self.width_star = True
                 return _State.WIDTH, 1
+        if c == "@" and self.allow_aggregation and state in (_State.WIDTH, _State.PRECISION):
+            self.aggregation = True                  # (D takes %8@d as %@8d)
+            return state, 1
         if state is _State.WIDTH and c in DECIMAL_DIGITS and not self.width_star:
             self.width = _grow(self.width, c)
             return _State.WIDTH, 1

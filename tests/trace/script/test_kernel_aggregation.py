@@ -458,12 +458,12 @@ ELIGIBLE = {
                     "@w": lambda rows, pid: bucketed_by(rows, lambda r: (), lambda r: r[0],
                                                         LLQ_BOUNDS)}),
     "lquantize": ("kt:::val { @l[arg1] = lquantize(arg1 * 100 + 50, -250, 250, 100); "
-                  "@w = lquantize(arg0, -1000000, 1000000, 250000); }",
+                  "@w = lquantize(arg0, -100000, 100000, 25000); }",
                   {"@l": lambda rows, pid: lquantize_by(rows, lambda r: (r[1],),
                                                         lambda r: r[1] * 100 + 50,
                                                         -250, 250, 100),
                    "@w": lambda rows, pid: lquantize_by(rows, lambda r: (), lambda r: r[0],
-                                                        -1000000, 1000000, 250000)}),
+                                                        -100000, 100000, 25000)}),
     # thread-local variables in the kernel: set, read in predicates and sums, freed by 0
     "thread variables": ("kt:::val { self->v = arg0 * 2; } "
                          "kt:::val /self->v > 0/ { @pos[arg1] = sum(self->v); self->v = 0; } "

@@ -36,6 +36,17 @@ def begin(body: str) -> str:
 # (id, statements of a BEGIN clause, what they print). The D text is raw: \n inside a D string
 # literal is D's escape, decoded by the D compiler, as in a .d file.
 CASES = [
+    # -- DTrace's printf: %i is signed and %u %x unsigned at the value's own size; %.0s is all
+    ("printf-sizes", r'printf("%u %i %x %d\n", (char) -17, (uint16_t) 0xffff, (short) -1, '
+                     r'(uint16_t) 0xffff);', "239 -1 ffff 65535\n"),
+    ("printf-zero-string-precision", r'printf("%.0s|%.*s|%.2s\n", "abc", 0, "abc", "abc");',
+     "abc|abc|ab\n"),
+    # -- strtoll() as DTrace: the base's digits only, 0x in base 16, 64-bit wrap
+    ("strtoll", r'printf("%d %d %d %d %d\n", strtoll("0x20", 16), strtoll("12j"), '
+                r'strtoll("102", 2), strtoll("1000000000000000000000", 8), strtoll(""));',
+     "32 12 2 -9223372036854775808 0\n"),
+    ("rindex-empty-before-start", r'printf("%d %d\n", rindex("foobar", "", -4), '
+                                  r'rindex("foobar", "o", -4));', "0 -1\n"),
     # -- integer arithmetic: C division truncates toward zero, % takes the dividend's sign
     ("div-trunc", r'printf("%d %d %d %d\n", 7 / 2, -7 / 2, 7 / -2, -7 / -2);', "3 -3 -3 3\n"),
     ("mod-sign", r'printf("%d %d %d %d\n", 7 % 3, -7 % 3, 7 % -3, -7 % -3);', "1 -1 1 -1\n"),
@@ -310,6 +321,14 @@ def test_exit_status():
     assert err.getvalue() == ""
 
 
+def test_setopt_changes_options_while_running():
+    # a bad option is reported and the script goes on, as dtrace does
+    _, out, err = run_d('BEGIN { setopt("nosuch"); setopt("aggsortrev"); @a[1] = count(); '
+                        '@a[2] = count(); @a[2] = count(); }\n')
+    assert "setopt(): unknown option 'nosuch'" in err
+    assert out == "\n        2                2\n        1                1\n"
+
+
 def test_exit_in_end_sets_status():
     script, out, _ = run_d('BEGIN { x = 1; }\nEND { exit(x + 6); }\n')
     assert script.machine.exit_status == 7
@@ -410,6 +429,19 @@ ERRORS = [
      "option specsize is at least 8 bytes"),
     ("nspec-negative", '#pragma D option nspec=-1\nBEGIN { exit(0); }\n', [], 1, 1,
      "option nspec needs a number of speculations"),
+    ("lquantize-step-too-large", 'BEGIN { @a = lquantize(1, 2, 3, 4); }\n', [], 1, 33,
+     "lquantize() step is too large"),
+    ("lquantize-bound-not-constant", 'BEGIN { x = 1; @a = lquantize(1, x, 30, 4); }\n', [],
+     1, 34, "this must be an integer constant"),
+    ("llquantize-steps", 'BEGIN { @ = llquantize(0, 10, 0, 10, 30); }\n', [], 1, 38,
+     "llquantize() steps must be a multiple of the factor and divide a power of it"),
+    ("pragma-error", '#pragma D error "not on this system"\nBEGIN { exit(0); }\n', [], 1, 1,
+     "#pragma D error: not on this system"),
+    ("too-many-keys", 'BEGIN { a[1, 2, 3, 4, 5, 6, 7, 8, 9] = 0; }\n', [], 1, 9,
+     "a[] has 9 keys: at most 8"),
+    ("octal-digit", 'BEGIN { x = 0128; }\n', [], 1, 13, "invalid digit in the octal constant"),
+    ("bufsize-zero", '#pragma D option bufsize=0\nBEGIN { exit(0); }\n', [], 1, 1,
+     "option bufsize=0"),
     ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
      "copyinstr() reads a probe argument"),
 ]

@@ -124,10 +124,31 @@ CASES = [
                      'BEGIN { this->s = (struct s *) alloca(sizeof (struct s)); '
                      'this->s->a = 10; this->s->c = \'z\'; this->s->h[1] = -1; '
                      'print(*this->s); }\n',
+     # (dtrace ends a struct's print() at its brace: the exit newline follows)
      "struct s {\n    int a = 0xa\n    char c = 'z'\n    short [2] h = [ 0, 0xffff ]\n"
-     "    void *p = 0\n}\n"),
+     "    void *p = 0\n}"),
     ("print-enum", 'enum color { RED, GREEN };\nBEGIN { print((enum color) 1); }\n',
      "enum color GREEN\n"),
+    ("tracemem", 'char s[20];\nBEGIN { s[0] = \'h\'; s[1] = \'i\'; s[17] = 1; '
+                 'tracemem(&s[0], 20); tracemem(&s[0], 20, 3); }\n',
+     "\n             0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f  0123456789abcdef\n"
+     "         0: 68 69 00 00 00 00 00 00 00 00 00 00 00 00 00 00  hi..............\n"
+     "        10: 00 01 00 00                                      ....\n"
+     "\n             0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f  0123456789abcdef\n"
+     "         0: 68 69 00                                         hi.\n"),
+    ("self-associative-array", 'BEGIN { self->a[1, "x"] = 5; self->a[2, "y"]++; '
+                               'printf("%d %d %d\\n", self->a[1, "x"], self->a[2, "y"], '
+                               'self->a[3, "z"]); }\n', "5 1 0\n"),
+    ("this-across-clauses", 'BEGIN { this->n = 7; }\nBEGIN { printf("%d\\n", this->n); }\n',
+     "7\n"),
+    ("untyped-self-declaration", 'self x;\nBEGIN { self->x = 3; printf("%d\\n", self->x); }\n',
+     "3\n"),
+    ("multi-character-constant", "BEGIN { printf(\"%x %d\\n\", 'ab', sizeof ('a')); }\n",
+     "6162 1\n"),
+    ("curpsinfo", 'BEGIN { printf("%d %d\\n", curpsinfo->pr_pid == pid, '
+                  'curpsinfo->pr_dmodel == PR_MODEL_LP64); }\n', "1 1\n"),
+    ("errno-and-fault-names", 'BEGIN { printf("%d %d %d\\n", ENOENT, SIGKILL, '
+                              'DTRACEFLT_DIVZERO); }\n', "2 9 4\n"),
 ]
 
 

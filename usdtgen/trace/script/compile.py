@@ -8,8 +8,11 @@ clause: which arguments it reads, and which of them it reads as strings (``copyi
 """
 from __future__ import annotations
 
+import errno
+import functools
 import operator
 import os
+import signal
 import random
 import re
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
 from usdtgen.trace.script.memory import string_at
-from usdtgen.trace.script.types import ANY, INT, LONG, STRING, ULONG, VOID, \
+from usdtgen.trace.script.types import ANY, CHAR, INT, LONG, STRING, ULONG, VOID, \
     Record, Ty, TypeError_, array_of, lay_out, pointer_to, record_type, scalar_type, \
     type_name, usual_arithmetic
 from usdtgen.trace.script.parse import ParsedScript, error_at
@@ -41,12 +44,12 @@ AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "
                  "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
                  "llquantize": (5, 6)}
 ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
-           "denormalize", "speculate", "commit", "discard", "bcopy"}
+           "denormalize", "speculate", "commit", "discard", "bcopy", "setopt", "tracemem"}
 UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
                "copyoutstr": "destructive actions", "freopen": "output redirection",
-               "tracemem": "tracemem()", "printm": "printm()",
+               "printm": "printm()",
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
                "uaddr": "user symbols", "copyin": "copyin() of memory"}
@@ -57,9 +60,32 @@ STRING_FUNCTIONS = {"copyinstr": (1, 2), "stringof": (1, 1), "strlen": (1, 1),
                     "strtoll": (1, 2), "rand": (0, 0), "progenyof": (1, 1)}
 # expressions whose value is known when the script compiles (``Compiler.folded``)
 FOLDABLE = {"int_literal", "char_literal", "binary", "unary_op", "cast", "sizeof_type"}
+PR_MODEL_ILP32, PR_MODEL_LP64 = 1, 2
+# Constants D scripts use without declaring them: DTrace's fault codes (ERROR's arg4), NULL
+# (an int 0 in D), and Linux's errno and signal numbers by name.
+PREDEFINED = {"NULL": 0, "DTRACEFLT_UNKNOWN": 0, "DTRACEFLT_BADADDR": 1, "DTRACEFLT_BADALIGN": 2,
+              "DTRACEFLT_ILLOP": 3, "DTRACEFLT_DIVZERO": 4, "DTRACEFLT_NOSCRATCH": 5,
+              "DTRACEFLT_KPRIV": 6, "DTRACEFLT_UPRIV": 7, "DTRACEFLT_TUPOFLOW": 8,
+              "DTRACEFLT_BADSTACK": 9, "DTRACEFLT_LIBRARY": 1000,
+              "PR_MODEL_ILP32": PR_MODEL_ILP32, "PR_MODEL_LP64": PR_MODEL_LP64,
+              **{name: number for number, name in errno.errorcode.items()},
+              **{s.name: int(s) for s in signal.Signals}}
+# The types D predefines that have a meaning on Linux: psinfo_t, what curpsinfo points to
+# (illumos' member names and order; filled from /proc when a clause reads it).
+PRELUDE = """
+typedef struct psinfo {
+    int pr_flag; int pr_nlwp; pid_t pr_pid; pid_t pr_ppid; pid_t pr_pgid; pid_t pr_sid;
+    uid_t pr_uid; uid_t pr_euid; gid_t pr_gid; gid_t pr_egid; uintptr_t pr_addr;
+    uint64_t pr_ttydev; char pr_fname[16];
+    char pr_psargs[80]; int pr_wstat; int pr_argc; uintptr_t pr_argv; uintptr_t pr_envp;
+    char pr_dmodel; int pr_taskid; int pr_projid; int pr_nzomb; int pr_poolid; int pr_zoneid;
+    int pr_contract;
+} psinfo_t;
+BEGIN {}
+"""
 BUILTINS = {"pid", "tid", "execname", "timestamp", "vtimestamp", "walltimestamp", "cpu",
             "probeprov", "probemod", "probefunc", "probename", "id", "epid", "ppid", "uid",
-            "gid", "errno", "curthread", "arg", "args", "self", "this"}
+            "gid", "errno", "curthread", "arg", "args", "self", "this", "curpsinfo"}
 
 
 class Fault(Exception):
@@ -71,8 +97,9 @@ class Fault(Exception):
         self.address = address
 
 
-FAULT_BADADDR, FAULT_DIVZERO, FAULT_NOSCRATCH = 1, 4, 5   # DTRACEFLT_* codes (ERROR's arg4)
+FAULT_BADADDR, FAULT_ILLOP, FAULT_DIVZERO, FAULT_NOSCRATCH = 1, 3, 4, 5   # ERROR's arg4
 MAX_SCRATCH = 1 << 20         # bytes one alloca() may take
+MAX_KEYS = 8                  # keys of an associative array (DTrace's tuple registers)
 MAX_VARIABLE_SIZE = 16 << 10  # bytes a D variable may hold (DTrace's global_maxsize)
 
 
@@ -129,6 +156,7 @@ class Clause:
     records: bool = False           # prints something (the probe line in non-quiet mode)
     needs: Needs = field(default_factory=Needs)
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
+    this_before: dict | None = None   # this-> variables' types from the clauses above
 
 
 def _wrapper(ty: Ty):
@@ -161,6 +189,9 @@ class Compiler:
         self.inlines: dict[str, Tree] = {}            # inline name -> its inline_def
         self.array_arity: dict[str, int] = {}         # associative array -> number of keys
         self.agg_defs: dict[str, Tree] = {}
+        self.assigned_in: dict[str, Tree] = {}       # global name -> the item assigning it
+        self.clause_node: Tree | None = None          # the clause being compiled
+        self.this_so_far: dict[str, Ty] = {}          # this-> types of the clauses compiled
         self.probe: ProbeInfo | None = None
         self.needs: Needs | None = None
         self.resolving: set[str] = set()
@@ -171,6 +202,7 @@ class Compiler:
         self.enum_names: dict[str, dict[int, str]] = {}       # enum type -> value -> name
         self.global_addresses: dict[str, int] = {}            # globals kept in memory
         self.array_keys: dict[str, dict] = {}         # associative array -> its key types
+        self.externs: set[str] = set()                # names declared extern
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -188,11 +220,20 @@ class Compiler:
 
     def compile(self) -> list[Clause]:
         tree = self.parsed.tree
+        for item in _prelude().children:
+            if isinstance(item, Tree) and item.data == "typedef":
+                self.typedef(item)
+        self.machine.psinfo_type = self.typedefs["psinfo_t"]
         for item in tree.children:
             if isinstance(item, Token) and item.type == "PRAGMA":
                 self.pragma(item)
+        try:
+            self.machine.check_buffer_options()
+        except ValueError as e:
+            raise error_at(self.parsed.text, self.parsed.filename, 1, 1, str(e),
+                           markers=self.parsed.markers) from None
         for item in tree.children:
-            if isinstance(item, Tree) and item.data == "declaration":
+            if isinstance(item, Tree) and item.data in ("declaration", "untyped_declaration"):
                 self.declaration(item)
             elif isinstance(item, Tree) and item.data == "typedef":
                 self.typedef(item)
@@ -228,7 +269,20 @@ class Compiler:
                 raise self.error(token, f"unknown option {name!r}",
                                  "options: " + " ".join(sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)))
             self.machine.set_option(name, value if value else True)
-        # attributes, binding, depends_on: nothing to do for a tracer
+        elif len(words) >= 3 and words[2] == "error":
+            message = token.value.split("error", 1)[1].strip().strip('"')
+            raise self.error(token, f"#pragma D error: {message}")
+        elif len(words) >= 3 and words[2] == "depends_on":
+            if len(words) < 5:
+                raise self.error(token, "#pragma D depends_on needs a kind and a name")
+            if words[3] == "library":
+                raise self.error(token, f"#pragma D depends_on library {words[4]}: usdtgen "
+                                        "has no D libraries")
+        elif len(words) >= 3 and words[2] == "attributes":
+            if len(words) != 5 or len(words[3].split("/")) != 3:
+                raise self.error(token, "#pragma D attributes needs "
+                                        "NAME-STABILITY/DATA-STABILITY/CLASS and a name")
+        # binding, and depends_on of a provider or module: nothing to do for a tracer
 
     def folded(self, node, fn) -> int | None:
         """The value of an integer expression made only of literals and operators (no
@@ -267,8 +321,11 @@ class Compiler:
                 if str(child) in qualifiers:
                     raise self.error(child, f"'{child}' is given twice")
                 qualifiers.add(str(child))
-            elif child.type == "TYPEDEF_NAME":
-                ty = self.typedefs.get(str(child))
+            elif child.type in ("TYPEDEF_NAME", "SCOPED_TYPE"):
+                name = self.tag_of(child) if child.type == "SCOPED_TYPE" else str(child)
+                ty = self.typedefs.get(name)
+                if ty is None and child.type == "SCOPED_TYPE":
+                    ty = scalar_type([name])
                 if ty is None:
                     raise self.error(child, f"type {child} is used before its typedef")
             else:
@@ -329,7 +386,7 @@ class Compiler:
         text = str(token)
         if "`" in text:
             module, _, text = text.partition("`")
-            if module != "D":
+            if module not in ("D", "C"):
                 raise self.error(token, f"{token} names a kernel type: usdtgen traces user "
                                         "space and knows only the script's types (D`name)")
         return text
@@ -368,8 +425,14 @@ class Compiler:
     def declarator_type(self, base: Ty, declarator: Tree) -> tuple[str, Ty]:
         """The name and type a declarator gives ``base``: ``*p``, ``a[3]``, ``(*f)()``."""
         if declarator.data == "function_pointer":
-            _, name_token, _ = declarator.children
-            return str(name_token), _function_pointer(base)
+            _, name_token, dimensions, _ = declarator.children
+            ty = _function_pointer(base)
+            for size in reversed([self.constant_token(d) for d in dimensions.children]
+                                 if dimensions is not None else []):
+                if size is None or size <= 0:
+                    raise self.error(dimensions, "an array needs its number of elements")
+                ty = array_of(ty, size)
+            return str(name_token), ty
         *stars, name_token, dimensions = declarator.children
         ty = base
         for _ in stars:
@@ -438,11 +501,23 @@ class Compiler:
         ``TYPE name[N];`` (an array): the variables' types, known before any clause uses
         them; a second, different declaration is an error. (extern and static declare
         globals.) A declaration may only declare a struct, union or enum."""
-        scope_token, specifiers, *declarators = node.children
+        if node.data == "untyped_declaration":           # "self x;": an int, as in C
+            scope_token, *names = node.children
+            declarators = [Tree("declarator", [name, None], meta=node.meta) for name in names]
+            specifiers = scope_token
+            base = INT
+        else:
+            scope_token, specifiers, *declarators = node.children
         scope = str(scope_token) if scope_token is not None else "global"
         if scope == "register":
             raise self.error(scope_token, "register is not a storage class of D variables")
-        base = self.specified_type(specifiers)
+        if node.data != "untyped_declaration":
+            base = self.specified_type(specifiers)
+        if scope == "extern":                    # a kernel symbol's type: nothing to keep
+            for declarator in declarators:
+                if declarator is not None:
+                    self.externs.add(str(_declared_name(declarator)))
+            return
         declarators = [d for d in declarators if d is not None]
         if not declarators and scope != "global":
             raise self.error(node, f"a {scope} declaration needs a variable name")
@@ -524,14 +599,17 @@ class Compiler:
         """First assignments of globals and definitions of aggregations, in source order: a
         clause may print an aggregation defined further down (a variable must be assigned
         or declared above its first reading, as in DTrace)."""
-        for node in tree.iter_subtrees_topdown():
-            if node.data in ("assignment", "pre_incdec", "post_incdec"):
+        for item in tree.children:
+            if not isinstance(item, Tree):
+                continue
+            for node in item.iter_subtrees_topdown():
+                if node.data not in ("assignment", "pre_incdec", "post_incdec"):
+                    continue
                 target = node.children[1 if node.data == "pre_incdec" else 0]
-                if isinstance(target, Tree) and target.data == "name":
-                    self.assigned.setdefault(str(target.children[0]), node)
-                elif isinstance(target, Tree) and target.data == "index" and \
-                        target.children[0].data == "name":
-                    self.assigned.setdefault("[]" + str(target.children[0].children[0]), node)
+                name = _assigned_name(target)
+                if name is not None and name not in self.assigned:
+                    self.assigned[name] = node
+                    self.assigned_in[name] = item
                 agg = _aggregation_target(target)
                 if agg is not None and node.data == "assignment":
                     self.agg_defs.setdefault(agg, node)
@@ -629,7 +707,10 @@ class Compiler:
         if compiled is not None:
             return compiled
         self.probe, self.needs = probe, clause.needs
-        self.this_types = dict(self.declared_this)
+        if clause.this_before is None:         # (the first binding is in text order)
+            clause.this_before = dict(self.this_so_far)
+        self.this_types = {**self.declared_this, **clause.this_before}
+        self.clause_node = clause.node
         _, predicate_node, body = clause.node.children
         predicate = None
         if predicate_node is not None:
@@ -640,7 +721,8 @@ class Compiler:
             predicate, _ = self.expr(condition)
         actions = self.statements(body.children if body is not None else [])
         compiled = clause.bound[signature] = (predicate, actions)
-        self.probe = self.needs = None
+        self.probe = self.needs = self.clause_node = None
+        self.this_so_far.update(self.this_types)
         return compiled
 
     # -- statements -----------------------------------------------------------------------------
@@ -733,6 +815,12 @@ class Compiler:
             for i, ((conv, role), (fn, ty)) in enumerate(zip(fmt.argument_roles(), values)):
                 if role == "value" and conv.conversion == "s" and _is_char_pointer(ty):
                     values[i] = self.as_string(fn, ty), STRING      # a char array's text
+                elif role == "value" and ty.kind == "int" and ty.size < 8 and \
+                        conv.conversion in "iuoxX":
+                    values[i] = _at_size(fn, ty, signed=conv.conversion == "i"), ty
+                elif role == "precision" and conv.conversion == "s":
+                    values[i] = (lambda f, fn=fn: fn(f) or -1), ty      # .0 is no precision
+            fmt = _no_zero_string_precision(fmt)
             for (conv, role), (_, ty), arg in zip(fmt.argument_roles(), values, args[1:]):
                 if ty.kind in ("struct", "union", "void", "function"):
                     raise self.error(arg, f"printf() cannot format {type_name(ty)}",
@@ -761,6 +849,12 @@ class Compiler:
             aggregations = [self.agg_name(a, "printa") for a in args]
             if fmt is None and len(aggregations) > 1:
                 raise self.error(node, "printa() of several aggregations needs a format")
+            for other in aggregations[1:]:
+                if len(other.key_types) != len(aggregations[0].key_types):
+                    raise self.error(node, f"printa() joins aggregations by their keys: "
+                                           f"{aggregations[0].name} has "
+                                           f"{len(aggregations[0].key_types)}, {other.name} "
+                                           f"{len(other.key_types)}")
             if fmt is not None:
                 keys = sum(1 for p in fmt.pieces if hasattr(p, "conversion") and not p.aggregation)
                 if keys > len(aggregations[0].key_types):
@@ -780,8 +874,23 @@ class Compiler:
             return out.print_action(fn, ty, self.enum_names)
         if name == "trace":
             self.check_count(node, name, args, 1, 1)
+            fn, ty = self.obj(args[0])
+            if ty.is_aggregate:                 # a struct, union or array: its bytes
+                size = ty.size
+                return out.tracemem_action(fn, lambda f: size, None)
             fn, ty = self.scalar(args[0], "trace()")
             return out.trace_action(fn, ty)
+        if name == "tracemem":
+            self.check_count(node, name, args, 2, 3)
+            address, address_ty = self.expr(args[0])
+            if address_ty.kind != "int":
+                raise self.error(args[0], "tracemem() takes an address")
+            size_node = args[1]
+            size = self.folded(size_node, self.expr(size_node)[0])
+            if size is None or size <= 0:
+                raise self.error(size_node, "tracemem()'s size must be a positive constant")
+            shown = self.scalar(args[2], "tracemem()")[0] if len(args) > 2 else None
+            return out.tracemem_action(address, lambda f: size, shown)
         if name in ("speculate", "commit", "discard"):
             self.check_count(node, name, args, 1, 1)
             fn, ty = self.expr(args[0])
@@ -790,6 +899,18 @@ class Compiler:
             act = {"speculate": machine.speculate, "commit": machine.commit,
                    "discard": machine.discard}[name]
             return lambda f: act(fn(f))
+        if name == "setopt":
+            self.check_count(node, name, args, 1, 2)
+            compiled = [self.expr(a) for a in args]
+            for (_, ty), arg in zip(compiled, args):
+                if ty.kind == "int":
+                    raise self.error(arg, "setopt() takes an option's name and value as strings")
+            option = compiled[0][0]
+            value = compiled[1][0] if len(compiled) > 1 else None
+
+            def run(f):
+                machine.set_option_at_run_time(option(f), True if value is None else value(f))
+            return run
         if name == "bcopy":
             self.check_count(node, name, args, 3, 3)
             (source, source_ty), (target, target_ty), (size, _) = \
@@ -824,7 +945,9 @@ class Compiler:
         if name == "normalize":
             self.check_count(node, name, args, 2, 2)
             aggregation = self.agg_name(args[0], name)
-            normal, _ = self.expr(args[1])
+            normal, normal_ty = self.scalar(args[1], "normalize()")
+            if normal_ty.kind != "int":
+                raise self.error(args[1], "normalize() divides by an integer")
 
             def run(f):
                 value = normal(f)
@@ -868,6 +991,10 @@ class Compiler:
         for (_, ty), key_node in zip(keys, key_nodes):
             if ty.kind == "void":
                 raise self.error(key_node, "this has no value to be a key")
+            if ty.kind in ("struct", "union") or key_node.data == "name" and \
+                    str(key_node.children[0]) == "curpsinfo":
+                raise self.error(key_node, f"an aggregation key cannot be {type_name(ty)}",
+                                 "use its members as keys")
         params = ()
         if fn_name == "lquantize":
             lo, hi = self.constant(args[1]), self.constant(args[2])
@@ -876,6 +1003,12 @@ class Compiler:
                 raise self.error(args[3], "lquantize() step must be positive")
             if hi <= lo:
                 raise self.error(args[2], "lquantize() upper bound must be greater than the lower")
+            if step > 0xFFFF:
+                raise self.error(args[3], "lquantize() step must fit in 16 bits (at most "
+                                          "65535)")
+            if (hi - lo) // step == 0:
+                raise self.error(args[3], "lquantize() step is too large: there must be at "
+                                          "least one level from the lower to the upper bound")
             if (hi - lo) // step > 0xFFFF:
                 raise self.error(args[2], "lquantize() has too many levels (at most 65535)")
             params = (lo, hi, step)
@@ -883,10 +1016,14 @@ class Compiler:
             factor, lo, hi, steps = (self.constant(a) for a in args[1:5])
             if factor < 2:
                 raise self.error(args[1], "llquantize() factor must be at least 2")
-            if lo < 0 or hi < lo:
-                raise self.error(args[2], "llquantize() needs 0 <= low <= high")
-            if steps < factor or steps % factor:
-                raise self.error(args[4], "llquantize() steps must be a multiple of the factor")
+            if lo < 0 or hi <= lo:
+                raise self.error(args[2], "llquantize() needs 0 <= low < high")
+            power = factor
+            while power < steps:
+                power *= factor
+            if steps < factor or steps % factor or power % steps:
+                raise self.error(args[4], "llquantize() steps must be a multiple of the "
+                                          "factor and divide a power of it")
             if factor ** (hi + 1) > (1 << 63):
                 raise self.error(args[3], "llquantize() high is too large for 64-bit values")
             params = (factor, lo, hi, steps)
@@ -942,6 +1079,18 @@ class Compiler:
         return lambda f: add(entries, tuple(k(f) for k in key_fns), value_fn(f), incr(f))
 
     def constant(self, node) -> int:
+        """The value of a constant expression: literals, operators, sizeof, enum and
+        predefined constants, inlines of those and macro arguments; else an error."""
+        for part in node.iter_subtrees():
+            if part.data == "name":
+                name = str(part.children[0])
+                if name in self.inlines:
+                    self.constant(self.inlines[name].children[-1])
+                elif name not in self.enum_constants and name not in PREDEFINED:
+                    raise self.error(node, "this must be an integer constant")
+            elif part.data not in FOLDABLE and part.data not in (
+                    "sizeof_expr", "offsetof", "macro", "type_name", "specifiers"):
+                raise self.error(node, "this must be an integer constant")
         fn, ty = self.expr(node)
         try:
             value = fn(None)
@@ -991,6 +1140,9 @@ class Compiler:
         text = written.rstrip("uUlL")
         suffix = written[len(text):].lower()
         decimal = text[:2] not in ("0x", "0X") and not (len(text) > 1 and text.startswith("0"))
+        if not decimal and text[:2] not in ("0x", "0X") and not set(text) <= set("01234567"):
+            raise self.error(node, f"invalid digit in the octal constant {written}",
+                             "a number starting with 0 is octal: digits 0 to 7")
         value = int(text, 16) if text[:2] in ("0x", "0X") else \
             int(text, 8) if not decimal else int(text)
         if value > INT64:
@@ -1010,10 +1162,17 @@ class Compiler:
 
     def x_char_literal(self, node):
         text = _string_value(str(node.children[0])[1:-1], quoted=False)
-        if len(text) != 1:
-            raise self.error(node, "a character constant holds one character")
-        value = ord(text)
-        return (lambda f: value), Ty("int", 1)
+        if len(text) == 1:
+            value = ord(text)
+            return (lambda f: value), CHAR
+        if len(text) > 8:
+            raise self.error(node, "a character constant holds at most 8 characters")
+        value = 0                                # 'ab': the characters' bytes, first highest
+        for char in text:
+            value = (value << 8) | (ord(char) & 0xFF)
+        ty = INT if len(text) <= 4 else LONG
+        value = _wrapper(ty)(value)
+        return (lambda f: value), ty
 
     def x_string_literal(self, node):
         value = _string_value(str(node.children[0]))
@@ -1058,6 +1217,8 @@ class Compiler:
         machine = self.machine
         if name in _BUILTIN_TYPES:
             return self.builtin(name), _BUILTIN_TYPES[name]
+        if name == "curpsinfo":
+            return machine.psinfo_address, pointer_to(self.typedefs["psinfo_t"])
         if name in ("self", "this"):
             raise self.error(node, f"{name} must be followed by ->name")
         if name == "args":
@@ -1065,15 +1226,19 @@ class Compiler:
         if name in self.enum_constants:
             value, ty = self.enum_constants[name]
             return (lambda f: value), ty
-        if name == "NULL" and name not in self.global_types and name not in self.assigned:
-            return (lambda f: 0), INT                     # (DTrace's NULL is an int 0)
+        if name in self.externs:
+            raise self.error(node, f"{name} is declared extern: a kernel symbol, which "
+                                   "usdtgen cannot read")
+        if name in PREDEFINED and name not in self.global_types and name not in self.assigned:
+            value = PREDEFINED[name]
+            return (lambda f: value), INT
         if name in self.inlines:              # (its type was checked where it is defined)
             _, type_node, _, _, value = self.inlines[name].children
             target = self.declared_type(type_node)
             fn, fit = self.expr(value)[0], _fitter(target)
             return (lambda f: fit(fn(f))), target
         if name in self.assigned and name not in self.declared and \
-                _position(self.assigned[name]) > _position(node):
+                _position(self.assigned_in[name]) > _position(self.clause_node or node):
             # as in DTrace: a clause reads the variables that the text above it created
             raise self.error(node, f"undefined variable {name!r}: it is first assigned further "
                                    f"down, at line {_position(self.assigned[name])[0]}",
@@ -1204,7 +1369,7 @@ class Compiler:
         if not self.is_associative(base):
             address, ty = self.element_address(node)
             return self.at(address, ty)
-        name = str(base.children[0])
+        name = _array_name(base)
         if name in BUILTINS:
             raise self.error(node, f"{name} cannot be indexed")
         if "[]" + name not in self.assigned and "[]" + name not in self.declared:
@@ -1212,6 +1377,8 @@ class Compiler:
                              "assign an element somewhere in the script before reading it")
         self.check_arity(node, name, len(keys))
         key_fns = [self.key(k, name, i) for i, k in enumerate(keys)]
+        if name.startswith("self->"):                   # a thread's own elements
+            key_fns.insert(0, lambda f: f.tid)
         store = self.machine.arrays.setdefault(name, {})
         value_ty = self.array_value_type(name)
         default = "" if value_ty.kind == "string" else 0
@@ -1230,6 +1397,8 @@ class Compiler:
 
     def is_associative(self, base) -> bool:
         """Whether ``base[...]`` indexes an associative array (not an array or pointer)."""
+        if base.data == "member" and _array_name(base) is not None:
+            return ("[]" + _array_name(base)) in self.assigned
         if base.data != "name":
             return False
         name = str(base.children[0])
@@ -1277,7 +1446,9 @@ class Compiler:
         if index_ty.kind != "int":
             raise self.error(keys[0], "an array index must be an integer")
         size = element.size
-        if ty.kind == "pointer" or ty.is_pointer:
+        if ty.is_pointer or base.data not in ("name", "scoped_name"):
+            # (through a pointer or inside a struct, C's rules: no bounds; D's memory still
+            # faults outside what it holds)
             return (lambda f: (fn(f) + index(f) * size) & INT64), element
         count = ty.count + (1 if one_past else 0)
         constant = self.folded(keys[0], index)
@@ -1348,7 +1519,7 @@ class Compiler:
             return at
         return this_address
 
-    def lvalue(self, node):
+    def lvalue(self, node, one_past: bool = False):
         """(address function, type, Member or None) of an expression that is in D's memory:
         a declared array, struct or addressed global, an element, a member, ``*p``; None
         for other variables."""
@@ -1380,7 +1551,7 @@ class Compiler:
                 not self.is_associative(node.children[0]) and \
                 not (node.children[0].data == "name" and str(node.children[0].children[0]) ==
                      "args"):
-            address, ty = self.element_address(node)
+            address, ty = self.element_address(node, one_past=one_past)
             return address, ty, None
         if kind == "deref":
             fn, ty = self.x_deref(node, address=True)
@@ -1410,7 +1581,7 @@ class Compiler:
                 self.obj(operand)                       # (a kernel symbol's error)
             raise self.error(node, "the address of a D variable cannot be taken",
                              "take the address of an element (&a[0]) or a member (&s.m)")
-        found = self.lvalue(operand)
+        found = self.lvalue(operand, one_past=True)
         if found is None:
             raise self.error(node, "'&' needs something in memory: a declared global, an "
                                    "array element, a struct member or *pointer",
@@ -1454,7 +1625,10 @@ class Compiler:
         return (lambda f: offset), ULONG
 
     def check_arity(self, node, name: str, keys: int) -> None:
-        """An associative array takes the same number of keys everywhere."""
+        """An associative array takes the same number of keys everywhere, at most
+        MAX_KEYS (DTrace's tuple size)."""
+        if keys > MAX_KEYS:
+            raise self.error(node, f"{name}[] has {keys} keys: at most {MAX_KEYS}")
         known = self.array_arity.setdefault(name, keys)
         if known != keys:
             raise self.error(node, f"{name}[] takes {known} key{'s' if known != 1 else ''} "
@@ -1771,6 +1945,10 @@ class Compiler:
         value, vt = self.expr(value_node)
         if vt.kind == "void":
             raise self.error(value_node, "this has no value to assign")
+        if _is_null(value_node) and op == "=" and self.is_defined(target) and \
+                target.data in ("name", "member", "index") and \
+                self.assigned_type(target).kind == "string":
+            value, vt = (lambda f: ""), STRING            # a string set to NULL is empty
         if op != "=":
             current, ct = self.expr(target)
             if ct.kind == "string" or vt.kind == "string":
@@ -1780,6 +1958,22 @@ class Compiler:
             value, vt = self.x_binary(binary)
         store = self.store(target, vt, node)
         return store(value), vt
+
+    def assigned_type(self, target) -> Ty:
+        """The type a variable assigned as ``target`` already has (ANY when not known)."""
+        if target.data == "name":
+            name = str(target.children[0])
+            return self.global_type(name) if name in self.assigned or name in \
+                self.global_types else ANY
+        if target.data == "member" and _is_variable(target):
+            scope, member = str(target.children[0].children[0]), str(target.children[1])
+            return (self.tls_types if scope == "self" else self.this_types).get(member, ANY)
+        if target.data == "index":
+            name = _array_name(target.children[0])
+            if name is not None and ("[]" + name in self.assigned or "[]" + name in
+                                     self.declared):
+                return self.array_value_type(name)
+        return ANY
 
     def x_pre_incdec(self, node):
         return self.incdec(node, node.children[1], str(node.children[0]), pre=True)
@@ -1877,9 +2071,9 @@ class Compiler:
             return make
         if target.data == "index":
             base, args = target.children
-            if base.data != "name" or str(base.children[0]) in BUILTINS:
+            name = _array_name(base)
+            if name is None or name in BUILTINS:
                 raise self.error(target, "only associative arrays can be assigned by index")
-            name = str(base.children[0])
             if name in self.global_types:
                 raise self.error(target, f"{name} is a scalar variable; it cannot be indexed")
             declared = self.array_value_type(name)
@@ -1893,7 +2087,10 @@ class Compiler:
                                        f"take {_a_kind(ty)}")
             key_nodes = [] if args is None else args.children
             self.check_arity(target, name, len(key_nodes))
-            key = _key_function([self.key(k, name, i) for i, k in enumerate(key_nodes)])
+            key_fns = [self.key(k, name, i) for i, k in enumerate(key_nodes)]
+            if name.startswith("self->"):
+                key_fns.insert(0, lambda f: f.tid)
+            key = _key_function(key_fns)
             array = machine.arrays.setdefault(name, {})
             fit = _fitter(declared)
 
@@ -2034,6 +2231,29 @@ def _widened(fmt, types, printa: bool = False):
     return Format(fmt.text, tuple(pieces))
 
 
+def _at_size(fn, ty: Ty, signed: bool):
+    """The value read as a ``ty.size``-byte integer, signed or not: how DTrace's printf
+    takes %i (signed) and %u %o %x %X (unsigned) of a narrow value."""
+    bits = 8 * ty.size
+    mask = (1 << bits) - 1
+    if not signed:
+        return lambda f: fn(f) & mask
+    half = 1 << (bits - 1)
+    return lambda f: ((fn(f) + half) & mask) - half
+
+
+def _no_zero_string_precision(fmt):
+    """DTrace prints all of a string for %.0s (a precision of 0 counts as none)."""
+    import dataclasses
+    from usdtgen.trace.printf import Conversion, Format
+    if not any(isinstance(p, Conversion) and p.conversion == "s" and p.precision == 0
+               for p in fmt.pieces):
+        return fmt
+    return Format(fmt.text, tuple(dataclasses.replace(p, precision=None)
+                                  if isinstance(p, Conversion) and p.conversion == "s" and
+                                  p.precision == 0 else p for p in fmt.pieces))
+
+
 def _sequence(actions):
     if len(actions) == 1:
         return actions[0]
@@ -2057,6 +2277,39 @@ def _compare(op: str, left, right, unsigned_mask):
     if unsigned_mask is not None and op not in ("==", "!="):
         return lambda f: 1 if fn(left(f) & unsigned_mask, right(f) & unsigned_mask) else 0
     return lambda f: 1 if fn(left(f), right(f)) else 0
+
+
+@functools.lru_cache(maxsize=1)
+def _prelude() -> Tree:
+    from usdtgen.trace.script.parse import parse_script
+    return parse_script(PRELUDE, "<prelude>").tree
+
+
+def _assigned_name(target) -> str | None:
+    """The variable an assignment's target names: "x", "[]x" for an associative array's
+    element, "[]self->x" for a thread-local one's; None for others."""
+    if not isinstance(target, Tree):
+        return None
+    if target.data == "name":
+        return str(target.children[0])
+    if target.data == "index":
+        array = _array_name(target.children[0])
+        return None if array is None else "[]" + array
+    return None
+
+
+def _array_name(base) -> str | None:
+    """The associative array ``base[...]`` would index: "x", "self->x"; None otherwise."""
+    if base.data == "name":
+        return str(base.children[0])
+    if base.data == "member" and base.children[0].data == "name" and \
+            str(base.children[0].children[0]) == "self":
+        return "self->" + str(base.children[1])
+    return None
+
+
+def _declared_name(declarator: Tree) -> Token:
+    return next(c for c in declarator.children if isinstance(c, Token) and c.type != "STAR")
 
 
 def _is_null(node) -> bool:
@@ -2180,7 +2433,9 @@ def _string_function(name: str, fns):
             start = c(f)
             if forward:
                 return s.find(t, max(start, 0)) if start < len(s) or t == b"" else -1
-            return s.rfind(t, 0, start + len(t)) if start >= 0 else -1
+            if start < 0:
+                return 0 if not t else -1
+            return s.rfind(t, 0, start + len(t))
         return find, LONG
     if name == "strstr":
         def strstr(f):
@@ -2219,19 +2474,33 @@ def _string_function(name: str, fns):
         return (lambda f: a(f).lower()), STRING
     if name == "strtoll":
         def strtoll(f):
-            text = a(f).strip()
             base = b(f) if b is not None else 10
-            match = re.match(r"[+-]?[0-9a-zA-Z]+", text)
-            try:
-                return wrap64(int(match.group(0), base)) if match else 0
-            except ValueError:
-                return 0
+            if not 2 <= base <= 36:
+                raise Fault(f"strtoll() base {base} is not from 2 to 36", FAULT_ILLOP)
+            return _strtoll(a(f), base)
         return strtoll, LONG
     if name == "rand":
         return (lambda f: random.getrandbits(31)), INT
     if name == "progenyof":
         return (lambda f: 0), INT
     raise ValueError(name)                  # pragma: no cover
+
+
+def _strtoll(text: str, base: int) -> int:
+    """C's strtoll() as DTrace has it: leading blanks and a sign, ``0x`` in base 16, then the
+    digits the base has (the first other character ends the number), in 64 bits (wrapping)."""
+    text = text.lstrip(" \t\n\r\f\v")
+    negative = text[:1] == "-"
+    text = text[1:] if text[:1] in "+-" and text else text
+    if base == 16 and text[:2] in ("0x", "0X"):
+        text = text[2:]
+    value = 0
+    for char in text:
+        digit = int(char, 36) if char.isascii() and char.isalnum() else base
+        if digit >= base:
+            break
+        value = (value * base + digit) & INT64
+    return wrap64(-value if negative else value)
 
 
 def _as_string(value) -> str:

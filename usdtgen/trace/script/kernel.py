@@ -102,12 +102,12 @@ class KernelSite:
 
 def kernel_clause(compiler, clause, probe) -> KernelClause:
     """The kernel form of ``clause`` bound to ``probe``; raises NotKernel."""
-    saved = compiler.probe, compiler.needs
-    compiler.probe, compiler.needs = probe, None
+    saved = compiler.probe, compiler.needs, compiler.clause_node, compiler.this_types
+    compiler.probe, compiler.needs, compiler.clause_node = probe, None, clause.node
     try:
         return _kernel_clause(compiler, clause, probe)
     finally:
-        compiler.probe, compiler.needs = saved
+        compiler.probe, compiler.needs, compiler.clause_node, compiler.this_types = saved
 
 
 def _kernel_clause(compiler, clause, probe) -> KernelClause:

@@ -132,8 +132,8 @@ def _value_text(memory: Memory, ty: Ty, value, depth: int, enum_names: dict) -> 
         for member in ty.record.members:
             address = value + member.offset
             if member.bits:
-                shown = _int_text(memory.load_bits(address, member.ty, member.bit_offset,
-                                                   member.bits), member.ty, enum_names)
+                bits = memory.load_bits(address, member.ty, member.bit_offset, member.bits)
+                shown = _int_text(bits & ((1 << member.bits) - 1), member.ty, enum_names)
                 lines.append(f"{indent}    {_declaration(member.ty, member.name)} "
                              f":{member.bits} = {shown}")
                 continue

@@ -72,6 +72,16 @@ def _retype(token: Token) -> Token:
     return Token.new_borrow_pos("TYPEDEF_NAME", token.value, token) if is_type else token
 
 
+_TYPE_WORDS = re.compile(r"(char|short|int|long|unsigned|signed|void|string|u?int(8|16|32|64)_t|"
+                         r"s?size_t|u?intptr_t|uchar_t|ushort_t|uint_t|ulong_t)$")
+
+
+def _is_scoped_type(text: str) -> bool:
+    """``D`int``, ``C`uint32_t``, ``D`my_t``: a type named in a module's scope."""
+    name = text.rpartition("`")[2]
+    return bool(_TYPE_WORDS.match(name)) or name in _typedef_names
+
+
 class _TypedefNames:
     """The parser's postlex step: retypes names (lark's lexer callbacks cannot, on a
     terminal that keywords share)."""
@@ -81,7 +91,12 @@ class _TypedefNames:
 
     def process(self, stream):
         for token in stream:
-            yield _retype(token) if token.type in self.retyped else token
+            if token.type in self.retyped:
+                yield _retype(token)
+            elif token.type == "SCOPED_NAME" and _is_scoped_type(token.value):
+                yield Token.new_borrow_pos("SCOPED_TYPE", token.value, token)
+            else:
+                yield token
 
 
 _POSTLEX = _TypedefNames()

@@ -357,6 +357,9 @@ def load_script(text: str, filename: str, macro_args=(), stream=None, errors=Non
                   kernel, parsed)
 
 
+MAX_BUFFER_BYTES = 256 << 20     # what a bufsize option can give the ring buffer
+
+
 def trace_config(script: Script, target=None, pid=None, command=None, types=None,
                  duration=None, buffer_pages=None) -> TraceConfig:
     options = script.machine.options
@@ -366,6 +369,8 @@ def trace_config(script: Script, target=None, pid=None, command=None, types=None
     elif "bufsize" in options:
         from usdtgen.trace import perf
         pages = max(2, parse_size(options["bufsize"]) // perf.PAGE_SIZE)
+        # (bufresize=auto, dtrace's default: a size no buffer can have is made smaller)
+        pages = min(pages, MAX_BUFFER_BYTES // perf.PAGE_SIZE)
         extra["buffer_pages"] = 1 << (pages.bit_length() - 1)
     poll = 0.1
     for name in ("switchrate", "aggrate"):

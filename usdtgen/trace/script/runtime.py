@@ -24,6 +24,13 @@ SIZE_SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 SIZE_OPTIONS = {"bufsize": 0, "aggsize": 0, "dynvarsize": 0, "specsize": 8}
 
 
+def _memory_size() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 1 << 62
+
+
 def parse_size(text) -> int:
     """``4m`` → 4 MiB; a bare number is bytes."""
     text = str(text).strip().lower()
@@ -128,8 +135,26 @@ class Output:
             if self.as_json:
                 self.write(json_dump({"type": "print", "probe": _probe_name(f),
                                       "text": text}) + "\n")
+            else:                # (as dtrace: a struct's closing brace ends the output)
+                self.write(text if ty.kind in ("struct", "union") else text + "\n")
+        return run
+
+    def tracemem_action(self, address, size, shown):
+        """tracemem(address, size[, how many to show]) and trace() of a struct: the bytes
+        in dtrace's layout (offsets, 16 bytes in hex a line, then as text)."""
+        memory = self.machine.memory
+
+        def run(f):
+            total = size(f)
+            data = memory.read(address(f), total)
+            if shown is not None:
+                data = data[:max(0, min(total, shown(f)))]
+            text = hex_dump(data)
+            if self.as_json:
+                self.write(json_dump({"type": "tracemem", "probe": _probe_name(f),
+                                      "bytes": data.hex()}) + "\n")
             else:
-                self.write(text + "\n")
+                self.write(text)
         return run
 
     def trace_action(self, fn, ty):
@@ -194,6 +219,17 @@ class Output:
         self.write("".join(out))
 
 
+def hex_dump(data: bytes) -> str:
+    """Bytes as dtrace's tracemem() shows them."""
+    lines = ["", "             " + "".join(f"{i:x}  " for i in range(16)) + "0123456789abcdef"]
+    for offset in range(0, len(data), 16):
+        row = data[offset:offset + 16]
+        hexes = " ".join(f"{b:02x}" for b in row).ljust(47)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        lines.append(f"{offset:>10x}: {hexes}  {text}")
+    return "\n".join(lines) + "\n"
+
+
 def _probe_name(f: Firing) -> str:
     return f"{f.probe.provider}:{f.probe.module}:{f.probe.function}:{f.probe.name}"
 
@@ -214,6 +250,16 @@ def _aggregation_value(piece, aggregation: Aggregation, key) -> str:
     return piece.render(scalar_value(aggregation.function, state, aggregation.normal))
 
 
+def _proc_stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (state is [0], ppid [1], ...)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return []
+    return text[text.rfind(")") + 2:].split()
+
+
 @dataclass
 class Timer:
     interval_ns: int
@@ -232,6 +278,7 @@ class Machine:
         self.arrays: dict = {}
         self.aggregations: dict[str, Aggregation] = {}
         self.memory = Memory()            # D's own: arrays, structs, alloca()
+        self.psinfo_type = None           # (curpsinfo's, from the compiler's prelude)
         self.output = Output(self, stream if stream is not None else sys.stdout, as_json)
         self.errors = errors if errors is not None else sys.stderr
         self.target: int | None = None
@@ -264,6 +311,8 @@ class Machine:
             if size < SIZE_OPTIONS[name]:
                 raise OptionError(f"option {name} is at least {SIZE_OPTIONS[name]} bytes, "
                                   f"not {value}")
+            if name == "bufsize" and size == 0:
+                raise OptionError("option bufsize=0: a buffer needs some bytes")
         if name == "nspec":
             try:
                 if not 1 <= int(value) <= 1 << 16:
@@ -271,11 +320,45 @@ class Machine:
             except (TypeError, ValueError):
                 raise OptionError(f"option nspec needs a number of speculations from 1 to "
                                   f"65536, not {value!r}") from None
-        if name in ("aggsortkeypos", "aggsortpos", "strsize"):
+        if name == "strsize":
+            try:
+                self.options[name] = parse_size(value)
+            except (TypeError, ValueError):
+                raise OptionError(f"option strsize needs a size (bytes, or with k, m, g), "
+                                  f"not {value!r}") from None
+        if name in ("aggsortkeypos", "aggsortpos"):
             try:
                 self.options[name] = int(value)
             except (TypeError, ValueError):
                 raise OptionError(f"option {name} needs a number, not {value!r}") from None
+
+    def set_option_at_run_time(self, name: str, value) -> None:
+        """setopt(): a bad name or value is reported (as dtrace does) and the script goes on;
+        options that size buffers are fixed once tracing has started."""
+        from usdtgen.trace.script.compile import OPTIONS_FLAGS, OPTIONS_WITH_VALUES
+        if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
+            self.errors.write(f"usdtgen: setopt(): unknown option {name!r}\n")
+            return
+        if name in SIZE_OPTIONS or name in ("strsize", "nspec"):
+            self.errors.write(f"usdtgen: setopt(): option {name} cannot change while the "
+                              "script runs\n")
+            return
+        if name in OPTIONS_FLAGS:
+            value = True
+        try:
+            if name in ("switchrate", "aggrate", "statusrate", "cleanrate"):
+                parse_rate(value)
+            self.set_option(name, value)
+        except (OptionError, ValueError, TypeError) as e:
+            self.errors.write(f"usdtgen: setopt(): {e}\n")
+
+    def check_buffer_options(self) -> None:
+        """With bufresize=manual, a buffer larger than can be had is an error; by default
+        (auto, as in dtrace) it is made smaller."""
+        if "bufsize" in self.options and self.options.get("bufresize") == "manual" and \
+                parse_size(self.options["bufsize"]) > _memory_size() // 2:
+            raise OptionError(f"option bufsize={self.options['bufsize']} is more than this "
+                              "machine can give (bufresize=manual: not made smaller)")
 
     @property
     def strsize(self) -> int:
@@ -416,6 +499,51 @@ class Machine:
                 pass
             self._procs[pid] = cached
         return cached
+
+    def psinfo_address(self, f: Firing) -> int:
+        """The address of a psinfo_t of ``f``'s process, filled from /proc for this firing
+        (pr_addr, pr_argv and pr_envp, which have no Linux equivalent here, are 0)."""
+        address = f.this.get("\0psinfo")
+        if address is not None:
+            return address
+        from usdtgen.trace.script.compile import PR_MODEL_ILP32, PR_MODEL_LP64
+        pid = f.pid
+        stat = _proc_stat(pid)
+        status = self._status(pid)
+        self._procs.pop(pid, None)                # (ids can change: read again next time)
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")[:-1]
+        except OSError:
+            args = []
+        try:
+            with open(f"/proc/{pid}/exe", "rb") as exe:
+                model = PR_MODEL_ILP32 if exe.read(5)[4:5] == b"\x01" else PR_MODEL_LP64
+        except OSError:
+            model = PR_MODEL_LP64
+        values = {
+            "pr_nlwp": int(stat[17]) if len(stat) > 17 else 0, "pr_pid": pid,
+            "pr_ppid": int(stat[1]) if stat else 0, "pr_pgid": int(stat[2]) if stat else 0,
+            "pr_sid": int(stat[3]) if stat else 0,
+            "pr_uid": int(status.get("Uid", ["0"])[0]),
+            "pr_euid": int(status.get("Uid", ["0", "0"])[1]),
+            "pr_gid": int(status.get("Gid", ["0"])[0]),
+            "pr_egid": int(status.get("Gid", ["0", "0"])[1]),
+            "pr_ttydev": int(stat[4]) if len(stat) > 4 else 0, "pr_argc": len(args),
+            "pr_dmodel": model,
+            "pr_fname": (status.get("Name") or [""])[0],
+            "pr_psargs": b" ".join(args).decode("utf-8", "replace")[:79],
+        }
+        ty = self.psinfo_type
+        address = f.this["\0psinfo"] = self.memory.allocate(ty.size, scratch=True)
+        for member in ty.record.members:
+            value = values.get(member.name, 0)
+            if member.ty.kind == "array":
+                data = value.encode("utf-8", "replace")[:member.ty.size - 1]
+                self.memory.write(address + member.offset, data)
+            else:
+                self.memory.store(address + member.offset, member.ty, value)
+        return address
 
     def parent_of(self, pid: int) -> int:
         return int(self._status(pid).get("PPid", ["0"])[0])
