@@ -10,6 +10,7 @@ the aggregations). Nothing here was pasted from usdtgen's output.
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
@@ -142,6 +143,27 @@ CASES = [
                 r'lltostr(0), strjoin("n=", lltostr(7)));',
      "-42 9223372036854775807 0 n=7\n"),
     ("stringof", r'printf("%s %d\n", stringof("abc"), strlen(stringof("abcd")));', "abc 4\n"),
+    # strtok(NULL, ...) goes on from where the last strtok() stopped; empty tokens are skipped
+    ("strtok", r'printf("%s %s %s\n", strtok("a,b,,c", ","), strtok(NULL, ","), '
+               r'strtok(NULL, ","));', "a b c\n"),
+    ("strtok-delimiters", r'printf("%s|%s\n", strtok("::x;y", ":;"), strtok(NULL, ":;"));',
+     "x|y\n"),
+    # cleanpath() removes '.', '..' and repeated '/', keeping a trailing '/' and a final '.'
+    ("cleanpath", r'printf("%s %s %s %s\n", cleanpath("/a/b/../c//d/./"), '
+                  r'cleanpath("/../x"), cleanpath("a/./b"), cleanpath("/x/."));',
+     "/a/c/d/ /x a/b /x/.\n"),
+    # -- network byte order (x86-64 is little-endian: hton* swap the bytes)
+    ("htons-htonl", r'printf("%x %x %x\n", htons(0x1234), htonl(0x12345678), '
+                    r'htonll(0x0102030405060708));', "3412 78563412 807060504030201\n"),
+    ("ntohs-roundtrip", r'printf("%x %x\n", ntohs(htons(0xbeef)), ntohl(htonl(0xdeadbeef)));',
+     "beef deadbeef\n"),
+    ("inet_ntop", r'this->a = (ipaddr_t *) alloca(sizeof (ipaddr_t)); '
+                  r'*this->a = htonl(0xc0a80117); '
+                  r'printf("%s %s\n", inet_ntop(AF_INET, this->a), inet_ntoa(this->a));',
+     "192.168.1.23 192.168.1.23\n"),
+    ("inet_ntoa6", r'this->b = (struct in6_addr *) alloca(sizeof (struct in6_addr)); '
+                   r'this->b->_S6_un._S6_u8[15] = 1; '
+                   r'printf("%s\n", inet_ntoa6(this->b));', "::1\n"),
     # -- variables
     ("globals", r'x = 5; x = x * 2; y = x + 1; printf("%d %d\n", x, y);', "10 11\n"),
     ("global-string", r's = "a"; s = strjoin(s, "b"); printf("%s\n", s);', "ab\n"),
@@ -230,6 +252,10 @@ DECLARATION_CASES = [
                           'printf("%*s%s\\n", self->indent, "", "call"); self->indent += 2; '
                           'printf("%*s%s|%-*d|%.*s\\n", self->indent, "", "nested", 4, 7, 2, '
                           '"abc"); }\n', "  call\n    nested|7   |ab\n"),
+    # a function's declaration names no storage: scripts may declare them and go on
+    ("extern-functions", 'extern int getint(void);\nextern int *(*funcptr)(void);\n'
+                         'extern int twoparms(int, int);\nBEGIN { printf("ok\\n"); }\n',
+     "ok\n"),
     ("pointer-declared", 'char *p;\nBEGIN { p = 0; p = p - 1; printf("%u %d\\n", p, '
                          'sizeof (char *)); }\n', "18446744073709551615 8\n"),
 ]
@@ -306,6 +332,15 @@ def test_macro_arguments(args, body, expected):
 
 
 # -- exit() -------------------------------------------------------------------------------------
+
+def test_process_relations():
+    # BEGIN fires in usdtgen's own process: a child of $ppid, of pid 1, of itself; not of a
+    # process that has never existed; $pgid and $sid are this process's group and session
+    _, out, err = run_d(begin(r'printf("%d %d %d %d %d %d\n", progenyof(pid), progenyof($ppid), '
+                              r'progenyof(1), progenyof(-1), $pgid, $sid);'))
+    assert err == ""
+    assert out == f"1 1 1 0 {os.getpgid(0)} {os.getsid(0)}\n\n"
+
 
 def test_exit_status():
     out, err = io.StringIO(), io.StringIO()

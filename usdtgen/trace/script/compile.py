@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import errno
 import functools
+import ipaddress
 import operator
 import os
 import signal
+import socket
 import random
 import re
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
 from usdtgen.trace.script.memory import string_at
-from usdtgen.trace.script.types import ANY, CHAR, INT, LONG, STRING, ULONG, VOID, \
+from usdtgen.trace.script.types import ANY, CHAR, INT, PRELUDE, LONG, STRING, ULONG, VOID, \
     Record, Ty, TypeError_, array_of, lay_out, pointer_to, record_type, scalar_type, \
     type_name, usual_arithmetic
 from usdtgen.trace.script.parse import ParsedScript, error_at
@@ -39,7 +41,7 @@ OPTIONS_WITH_VALUES = {"bufsize", "switchrate", "aggrate", "strsize", "aggsortpo
                        "specsize", "nspec", "stackframes", "ustackframes", "jstackframes",
                        "bufpolicy", "bufresize", "strip", "encoding"}
 OPTIONS_FLAGS = {"quiet", "aggsortkey", "aggsortrev", "defaultargs", "zdefs", "destructive",
-                 "rawbytes", "flowindent", "grabanon", "aggpercpu", "cpp"}
+                 "rawbytes", "flowindent", "grabanon", "aggpercpu", "cpp", "temporal"}
 AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "max": (1, 1),
                  "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
                  "llquantize": (5, 6)}
@@ -53,7 +55,10 @@ UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "use
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
                "uaddr": "user symbols", "copyin": "copyin() of memory"}
-STRING_FUNCTIONS = {"copyinstr": (1, 2), "stringof": (1, 1), "strlen": (1, 1),
+STRING_FUNCTIONS = {"copyinstr": (1, 2), "strtok": (2, 2), "cleanpath": (1, 1),
+                    "htons": (1, 1), "htonl": (1, 1), "htonll": (1, 1), "ntohs": (1, 1),
+                    "ntohl": (1, 1), "ntohll": (1, 1), "inet_ntoa": (1, 1),
+                    "inet_ntoa6": (1, 1), "inet_ntop": (2, 2), "stringof": (1, 1), "strlen": (1, 1),
                     "strjoin": (2, 2), "substr": (2, 3), "basename": (1, 1), "dirname": (1, 1),
                     "index": (2, 3), "rindex": (2, 3), "strstr": (2, 2), "strchr": (2, 2),
                     "strrchr": (2, 2), "lltostr": (1, 2), "toupper": (1, 1), "tolower": (1, 1),
@@ -68,21 +73,9 @@ PREDEFINED = {"NULL": 0, "DTRACEFLT_UNKNOWN": 0, "DTRACEFLT_BADADDR": 1, "DTRACE
               "DTRACEFLT_KPRIV": 6, "DTRACEFLT_UPRIV": 7, "DTRACEFLT_TUPOFLOW": 8,
               "DTRACEFLT_BADSTACK": 9, "DTRACEFLT_LIBRARY": 1000,
               "PR_MODEL_ILP32": PR_MODEL_ILP32, "PR_MODEL_LP64": PR_MODEL_LP64,
+              "AF_INET": socket.AF_INET, "AF_INET6": socket.AF_INET6,
               **{name: number for number, name in errno.errorcode.items()},
               **{s.name: int(s) for s in signal.Signals}}
-# The types D predefines that have a meaning on Linux: psinfo_t, what curpsinfo points to
-# (illumos' member names and order; filled from /proc when a clause reads it).
-PRELUDE = """
-typedef struct psinfo {
-    int pr_flag; int pr_nlwp; pid_t pr_pid; pid_t pr_ppid; pid_t pr_pgid; pid_t pr_sid;
-    uid_t pr_uid; uid_t pr_euid; gid_t pr_gid; gid_t pr_egid; uintptr_t pr_addr;
-    uint64_t pr_ttydev; char pr_fname[16];
-    char pr_psargs[80]; int pr_wstat; int pr_argc; uintptr_t pr_argv; uintptr_t pr_envp;
-    char pr_dmodel; int pr_taskid; int pr_projid; int pr_nzomb; int pr_poolid; int pr_zoneid;
-    int pr_contract;
-} psinfo_t;
-BEGIN {}
-"""
 BUILTINS = {"pid", "tid", "execname", "timestamp", "vtimestamp", "walltimestamp", "cpu",
             "probeprov", "probemod", "probefunc", "probename", "id", "epid", "ppid", "uid",
             "gid", "errno", "curthread", "arg", "args", "self", "this", "curpsinfo"}
@@ -224,9 +217,8 @@ class Compiler:
             if isinstance(item, Tree) and item.data == "typedef":
                 self.typedef(item)
         self.machine.psinfo_type = self.typedefs["psinfo_t"]
-        for item in tree.children:
-            if isinstance(item, Token) and item.type == "PRAGMA":
-                self.pragma(item)
+        for item in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "PRAGMA"):
+            self.pragma(item)
         try:
             self.machine.check_buffer_options()
         except ValueError as e:
@@ -266,8 +258,8 @@ class Compiler:
         if len(words) >= 4 and words[2] == "option":
             name, _, value = words[3].partition("=")
             if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
-                raise self.error(token, f"unknown option {name!r}",
-                                 "options: " + " ".join(sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)))
+                known = sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)
+                raise self.error(token, f"unknown option {name!r}", "options: " + " ".join(known))
             self.machine.set_option(name, value if value else True)
         elif len(words) >= 3 and words[2] == "error":
             message = token.value.split("error", 1)[1].strip().strip('"')
@@ -424,9 +416,16 @@ class Compiler:
 
     def declarator_type(self, base: Ty, declarator: Tree) -> tuple[str, Ty]:
         """The name and type a declarator gives ``base``: ``*p``, ``a[3]``, ``(*f)()``."""
+        if declarator.data == "function_declarator":
+            raise self.error(declarator, "functions are not D variables: only an extern "
+                                         "declaration may name one")
         if declarator.data == "function_pointer":
-            _, name_token, dimensions, _ = declarator.children
+            *stars, inner, name_token, dimensions, _ = declarator.children
+            for _ in stars:                          # (they make the return type)
+                base = pointer_to(base)
             ty = _function_pointer(base)
+            for _ in inner.children[1:]:
+                ty = pointer_to(ty)
             for size in reversed([self.constant_token(d) for d in dimensions.children]
                                  if dimensions is not None else []):
                 if size is None or size <= 0:
@@ -1197,11 +1196,13 @@ class Compiler:
         if word == "pid":
             own = machine.own_pid
             return (lambda f: own), INT
-        if word in ("uid", "gid", "ppid"):
-            value = {"uid": os.getuid(), "gid": os.getgid(), "ppid": os.getppid()}[word]
+        if word in ("uid", "gid", "ppid", "pgid", "sid"):
+            value = {"uid": os.getuid, "gid": os.getgid, "ppid": os.getppid,
+                     "pgid": os.getpgrp, "sid": lambda: os.getsid(0)}[word]()
             return (lambda f: value), INT
         raise self.error(node, f"unknown macro {text}",
-                         "macros: $1..$9, $$1..$$9, $target, $pid, $ppid, $uid, $gid")
+                         "macros: $1..$9, $$1..$$9, $target, $pid, $ppid, $pgid, $sid, "
+                         "$uid, $gid")
 
     def x_name(self, node):
         name = str(node.children[0])
@@ -1713,6 +1714,13 @@ class Compiler:
         self.check_count(node, name, args, low, high)
         if name == "copyinstr":
             return self.copyinstr(node, args)
+        if name == "strtok":
+            return self.strtok(args)
+        if name == "progenyof":
+            ancestor, machine = self.scalar(args[0], "progenyof()")[0], self.machine
+            return (lambda f: int(machine.descends_from(f.pid, ancestor(f)))), INT
+        if name in ("inet_ntoa", "inet_ntoa6", "inet_ntop"):
+            return self.inet(node, name, args)
         compiled = [self.expr(a) for a in args]
         compiled = [(self.as_string(fn, ty), STRING) if _is_char_pointer(ty) else (fn, ty)
                     for fn, ty in compiled]
@@ -1723,10 +1731,53 @@ class Compiler:
                         "strchr": [0], "strrchr": [0], "toupper": [0], "tolower": [0],
                         "strtoll": [0]}.get(name, [])
         for i in wants_string:
-            if types[i].kind == "int":
+            if types[i].kind == "int" and not (name == "strtok" and _is_null(args[i])):
                 raise self.error(args[i], f"argument {i + 1} of {name}() must be a string",
                                  "read string arguments with copyinstr(argN)")
         return _string_function(name, fns)
+
+    def strtok(self, args):
+        """strtok(s, delimiters): the first token of s; strtok(NULL, delimiters): the next
+        one of the last string given (kept for the script, as DTrace keeps it per CPU)."""
+        start = None if _is_null(args[0]) else self.as_string(*self.expr(args[0]))
+        delimiters = self.as_string(*self.expr(args[1]))
+        machine = self.machine
+
+        def strtok(f):
+            text = machine.strtok_rest if start is None else _bytes(start(f))
+            if text is None:                  # strtok(NULL, ...) before any string
+                raise Fault("invalid address (0x0): strtok(NULL) with no string before it",
+                            FAULT_BADADDR, 0)
+            stops = set(_bytes(delimiters(f)))
+            at = 0
+            while at < len(text) and text[at] in stops:
+                at += 1
+            end = at
+            while end < len(text) and text[end] not in stops:
+                end += 1
+            machine.strtok_rest = text[end + 1:] if end < len(text) else b""
+            return _text(text[at:end])
+        return strtok, STRING
+
+    def inet(self, node, name: str, args):
+        """inet_ntoa(ipaddr_t *), inet_ntoa6(in6_addr_t *), inet_ntop(family, address): an
+        address in D's memory as text."""
+        memory = self.machine.memory
+        address = self.expr(args[-1])[0]
+        if name == "inet_ntop":
+            family = self.expr(args[0])[0]
+
+            def inet_ntop(f):
+                kind = family(f)
+                if kind not in (socket.AF_INET, socket.AF_INET6):
+                    raise Fault(f"inet_ntop(): address family {kind} is neither AF_INET "
+                                "nor AF_INET6", FAULT_ILLOP)
+                return _address_text(memory.read(address(f), 4 if kind == socket.AF_INET
+                                                 else 16))
+            return inet_ntop, STRING
+        if name == "inet_ntoa":
+            return (lambda f: _address_text(memory.read(address(f), 4))), STRING
+        return (lambda f: _address_text(memory.read(address(f), 16), v4_plain=True)), STRING
 
     def copyinstr(self, node, args):
         target = args[0]
@@ -2432,7 +2483,9 @@ def _string_function(name: str, fns):
                 return s.find(t) if forward else s.rfind(t)
             start = c(f)
             if forward:
-                return s.find(t, max(start, 0)) if start < len(s) or t == b"" else -1
+                if start >= len(s):            # (DTrace, after Perl: "" is found at the end)
+                    return len(s) if not t else -1
+                return s.find(t, max(start, 0))
             if start < 0:
                 return 0 if not t else -1
             return s.rfind(t, 0, start + len(t))
@@ -2481,9 +2534,89 @@ def _string_function(name: str, fns):
         return strtoll, LONG
     if name == "rand":
         return (lambda f: random.getrandbits(31)), INT
-    if name == "progenyof":
-        return (lambda f: 0), INT
+    if name == "cleanpath":
+        return (lambda f: _text(_cleanpath(_bytes(a(f))))), STRING
+    if name in ("htons", "ntohs", "htonl", "ntohl", "htonll", "ntohll"):
+        size = {"s": 2, "l": 4}.get(name[4:], 8)
+        ty = {2: Ty("int", 2, False), 4: Ty("int", 4, False)}.get(size, ULONG)
+        mask = (1 << (8 * size)) - 1
+        return (lambda f: int.from_bytes((a(f) & mask).to_bytes(size, "little"), "big")), ty
     raise ValueError(name)                  # pragma: no cover
+
+
+def _cleanpath(path: bytes) -> bytes:
+    """DTrace's cleanpath(): '//' and '/./' become '/', 'dir/..' goes, a trailing '/.' stays
+    (a character at a time, as DTrace does it)."""
+    src, dest, i, j = path, bytearray(len(path) + 8), 0, 0
+
+    def load() -> int:
+        nonlocal i
+        if i >= len(src):
+            return 0
+        i += 1
+        return src[i - 1]
+
+    def put(data: bytes) -> None:
+        nonlocal j
+        dest[j:j + len(data)] = data
+        j += len(data)
+
+    c = load()
+    while True:
+        if c != 0x2F:                                   # not '/': copied
+            put(bytes([c]))
+            if c == 0:
+                break
+            c = load()
+            continue
+        c = load()
+        if c == 0x2F:                                   # '//'
+            continue
+        if c != 0x2E:                                   # '/x'
+            put(bytes([0x2F, c]))
+            if c == 0:
+                break
+            c = load()
+            continue
+        c = load()
+        if c == 0x2F:                                   # '/./'
+            continue
+        if c != 0x2E:                                   # '/.x'
+            put(bytes([0x2F, 0x2E, c]))
+            if c == 0:
+                break
+            c = load()
+            continue
+        c = load()
+        if c not in (0x2F, 0):                          # '/..x'
+            put(bytes([0x2F, 0x2E, 0x2E, c]))
+            c = load()
+            continue
+        i -= 1                                          # '/../' or '/..' at the end
+        while j != 0:
+            j -= 1
+            if dest[j] == 0x2F:
+                break
+        if c == 0:
+            j += 1
+            break
+        c = load()
+    return bytes(dest[:j]).split(b"\0", 1)[0]
+
+
+def _address_text(data: bytes, v4_plain: bool = False) -> str:
+    """An IPv4 or IPv6 address as DTrace's inet functions write it: IPv4-compatible and
+    IPv4-mapped IPv6 addresses end in dotted IPv4 (inet_ntoa6(): are only that)."""
+    if len(data) == 4:
+        return ".".join(str(b) for b in data)
+    if data == bytes(16):
+        return "::"
+    dotted = ".".join(str(b) for b in data[12:])
+    if data[:12] == bytes(12) and int.from_bytes(data[12:], "big") > 1:
+        return dotted if v4_plain else "::" + dotted
+    if data[:10] == bytes(10) and data[10:12] == b"\xff\xff":
+        return dotted if v4_plain else "::ffff:" + dotted
+    return str(ipaddress.IPv6Address(data))
 
 
 def _strtoll(text: str, base: int) -> int:

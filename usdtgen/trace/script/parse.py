@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from usdtgen.errors import Diagnostic, Loc, ScriptError
 from usdtgen.grammar import load_grammar
 from usdtgen.provider.cpp import original_line, scan_line_markers
+from usdtgen.trace.script.types import PRELUDE
 
 _TOKEN_WORDS = {
     "PROBEDESC": "a probe description", "SLASH": "'/'", "EPRED": "'/' ending the predicate",
@@ -95,6 +96,8 @@ class _TypedefNames:
                 yield _retype(token)
             elif token.type == "SCOPED_NAME" and _is_scoped_type(token.value):
                 yield Token.new_borrow_pos("SCOPED_TYPE", token.value, token)
+            elif token.type == "SCOPED_TYPE" and not _is_scoped_type(token.value):
+                yield Token.new_borrow_pos("SCOPED_NAME", token.value, token)
             else:
                 yield token
 
@@ -145,6 +148,9 @@ def _flat(text: str) -> str:
     return "".join(out)
 
 
+_PRELUDE_TYPES = typedef_names(PRELUDE)        # (the types every script has)
+
+
 def _expected(err: UnexpectedInput) -> str:
     names = sorted(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
     if len(names) > 1:
@@ -177,7 +183,7 @@ def parse_script(text: str, filename: str = "<script>", require_blocks: bool = F
     parser = load_grammar("usdtgen.trace.script", "d.lark", positions=True,
                           postlex=_POSTLEX)
     _typedef_names.clear()
-    _typedef_names.update(typedef_names(body))
+    _typedef_names.update(typedef_names(body) | _PRELUDE_TYPES)
     try:
         tree = parser.parse(body)
     except UnexpectedEOF as err:

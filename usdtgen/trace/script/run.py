@@ -106,7 +106,8 @@ class Script:
             if not self.allow_unmatched:
                 for clause in self.usdt:
                     for description in clause.descriptions:
-                        if description.kind == "usdt" and id(description) not in matched_descriptions:
+                        if description.kind == "usdt" and \
+                                id(description) not in matched_descriptions:
                             loc = description.loc
                             raise error_at(self.parsed.text, loc.file, loc.line, loc.col,
                                            f"probe description {description.text} does not "

@@ -279,6 +279,7 @@ class Machine:
         self.aggregations: dict[str, Aggregation] = {}
         self.memory = Memory()            # D's own: arrays, structs, alloca()
         self.psinfo_type = None           # (curpsinfo's, from the compiler's prelude)
+        self.strtok_rest = None           # what strtok(NULL, ...) goes on with
         self.output = Output(self, stream if stream is not None else sys.stdout, as_json)
         self.errors = errors if errors is not None else sys.stderr
         self.target: int | None = None
@@ -544,6 +545,17 @@ class Machine:
             else:
                 self.memory.store(address + member.offset, member.ty, value)
         return address
+
+    def descends_from(self, pid: int, ancestor: int) -> bool:
+        """Whether process ``pid`` is ``ancestor`` or one of its descendants (progenyof())."""
+        seen = 0
+        while pid > 0 and seen < 4096:
+            if pid == ancestor:
+                return True
+            stat = _proc_stat(pid)
+            pid = int(stat[1]) if len(stat) > 1 else 0
+            seen += 1
+        return False
 
     def parent_of(self, pid: int) -> int:
         return int(self._status(pid).get("PPid", ["0"])[0])

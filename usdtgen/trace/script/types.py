@@ -90,6 +90,29 @@ _NAMED_INTEGERS = {
 }
 
 
+
+
+
+# The types D predefines that have a meaning on Linux: psinfo_t, what curpsinfo points to
+# (illumos' member names and order; filled from /proc when a clause reads it).
+PRELUDE = """
+typedef struct psinfo {
+    int pr_flag; int pr_nlwp; pid_t pr_pid; pid_t pr_ppid; pid_t pr_pgid; pid_t pr_sid;
+    uid_t pr_uid; uid_t pr_euid; gid_t pr_gid; gid_t pr_egid; uintptr_t pr_addr;
+    uint64_t pr_ttydev; char pr_fname[16];
+    char pr_psargs[80]; int pr_wstat; int pr_argc; uintptr_t pr_argv; uintptr_t pr_envp;
+    char pr_dmodel; int pr_taskid; int pr_projid; int pr_nzomb; int pr_poolid; int pr_zoneid;
+    int pr_contract;
+} psinfo_t;
+typedef uint32_t ipaddr_t;
+typedef uint32_t in_addr_t;
+typedef struct in6_addr {
+    union { uint8_t _S6_u8[16]; uint16_t _S6_u16[8]; uint32_t _S6_u32[4]; } _S6_un;
+} in6_addr_t;
+BEGIN {}
+"""
+
+
 class TypeError_(ValueError):
     """A type that cannot be: ``unsigned string``, ``short long``, a bit-field too wide."""
 
