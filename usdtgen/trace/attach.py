@@ -134,16 +134,18 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
 
 def plan_record_site(listed: ListedSite, group: str, name: str, kernel_path: str,
                      site_index: int, strsize: int, string_args: frozenset[int] = frozenset(),
-                     fetch: frozenset[int] | None = None):
+                     fetch: frozenset[int] | None = None, copies=()):
     """The event of one site whose hits a BPF program records (the event fetches nothing),
     the layout of its records and what the program needs: (EventDefinition, SiteEvent,
-    RecordLayout, argument specs). Arguments the program cannot read get a problem."""
+    RecordLayout, argument specs). Arguments the program cannot read get a problem.
+    ``copies``: (argument index, bytes) the program copies from where the argument points."""
     from usdtgen.trace.bpfgen import RecordLayout
     site = listed.site
     plans = _arg_plans(listed, string_args, fetch)
     specs = [plan.spec for plan in plans]
     layout = RecordLayout(site_index, len(plans),
-                          tuple(p.index for p in plans if p.used and p.want_string), strsize)
+                          tuple(p.index for p in plans if p.used and p.want_string), strsize,
+                          tuple(sorted(c for c in copies if c[0] < len(plans))))
     layouts = tuple(ArgLayout(p.name, p.dtype, p.spec.size, p.spec.signed,
                               _kind(p.dtype, p.spec.is_float, p.want_string),
                               f"arg{p.index}" if p.used else None,

@@ -159,23 +159,34 @@ class RecordLayout:
     string argument (in ``strings`` order) an s32 length (bytes copied with the NUL, 0 for
     NULL, negative: the read failed), padding, and up to ``strsize`` + 1 bytes, padded to 8:
     a string is whole when its length is at most ``strsize`` (its NUL included), cut when
-    the copy filled the one byte more."""
+    the copy filled the one byte more. Before the strings, for each of ``copies`` (a D
+    script's copyin(argN, size)): an s32 (0: copied, negative: the read failed), padding,
+    and the ``size`` bytes the argument points to, padded to 8."""
 
     site_index: int
     nargs: int
     strings: tuple[int, ...]               # argument indexes read as strings
     strsize: int
+    copies: tuple[tuple[int, int], ...] = ()    # (argument index, bytes) copied from memory
 
     @property
     def slot(self) -> int:
         return 8 + (self.strsize + 1 + 7) // 8 * 8
 
+    def copy_at(self, position: int) -> int:
+        return VALUES_AT + 8 * self.nargs + sum(8 + (size + 7) // 8 * 8
+                                                for _, size in self.copies[:position])
+
+    @property
+    def strings_at(self) -> int:
+        return self.copy_at(len(self.copies))
+
     def string_at(self, position: int) -> int:
-        return VALUES_AT + 8 * self.nargs + position * self.slot
+        return self.strings_at + position * self.slot
 
     @property
     def size(self) -> int:
-        return VALUES_AT + 8 * self.nargs + len(self.strings) * self.slot
+        return self.strings_at + len(self.strings) * self.slot
 
 
 def count(code: Code, counters_fd: int, slot: int) -> None:
@@ -229,8 +240,8 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     run of a program holds the scratch (it was preempted while faulting a page in), the
     record is reserved at its largest size in the ring buffer instead."""
     if layout.size > MAX_RECORD:
-        raise NotKernel(f"its strings need {layout.size} bytes in a record, more than "
-                        f"{MAX_RECORD}: lower --strsize (or the strsize option)")
+        raise NotKernel(f"its strings and copies need {layout.size} bytes in a record, more "
+                        f"than {MAX_RECORD}: lower --strsize (or the strsize option)")
     count(code, counters_fd, 2 * layout.site_index)
     if scratch_fd is not None and layout.strings:
         fixed = code.fresh("fixed")
@@ -245,8 +256,9 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
         code.emit(bpf.mov_reg(record, scratch), bpf.alu_imm("add", record, 8))
         problems = _fill(code, record, layout, specs, arch, site_relative,
                          layout.site_index | COMPACT)
+        _copy_memory(code, record, layout, fault_in)
         end = 8
-        code.emit(bpf.mov_imm(end, VALUES_AT + 8 * layout.nargs))
+        code.emit(bpf.mov_imm(end, layout.strings_at))
         for index in layout.strings:
             _pack_string(code, record, end, layout, index, fault_in)
         sent = code.fresh("sent")
@@ -267,6 +279,7 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     record = 7
     code.emit(bpf.mov_reg(record, 0))
     problems = _fill(code, record, layout, specs, arch, site_relative, layout.site_index)
+    _copy_memory(code, record, layout, fault_in)
     for position, index in enumerate(layout.strings):
         _copy_string(code, record, layout, position, index, fault_in)
     code.emit(bpf.mov_reg(1, record), bpf.mov_imm(2, 0), bpf.call(bpf.RINGBUF_SUBMIT),
@@ -308,6 +321,18 @@ def _fill(code: Code, record: int, layout: RecordLayout, specs, arch: str, site_
                   bpf.or_imm(1, 1 << i), bpf.stx32(record, 4, 1))
         code.label(stored)
     return tuple(problems)
+
+
+def _copy_memory(code: Code, record: int, layout: RecordLayout, fault_in: bool) -> None:
+    """Copy, for each of the layout's copies, the bytes its argument points to into the
+    record after an s32 status (0, or the helper's negative error). ``fault_in``: the program
+    is sleepable, and bpf_copy_from_user faults in pages the process never touched."""
+    helper = bpf.COPY_FROM_USER if fault_in else bpf.PROBE_READ_USER
+    for position, (index, size) in enumerate(layout.copies):
+        at = layout.copy_at(position)
+        code.emit(bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8), _imm(2, size),
+                  bpf.ldx64(3, record, VALUES_AT + 8 * index), bpf.call(helper),
+                  bpf.stx32(record, at, 0))
 
 
 def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index: int,

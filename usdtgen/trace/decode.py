@@ -28,6 +28,8 @@ class Event:
     site: SiteEvent
     cpu: int = 0
     strings: tuple | None = None # with keep_addresses: per argument, the string read, or None
+    copies: dict | None = None   # (argument index, bytes) -> the bytes copied from where the
+                                 # argument points (a D script's copyin()), None: unreadable
 
 
 class CutString(str):
@@ -224,6 +226,8 @@ class RecordDecoder:
         self._values_at = VALUES_AT
         self._strings = {index: layout.string_at(position)
                          for position, index in enumerate(layout.strings)}
+        self._copies = tuple((key, layout.copy_at(position))
+                             for position, key in enumerate(layout.copies))
         self._comms: dict[bytes, str] = {}
         # (index, layout, fetched, signed): the program sign-extended signed values to 64 bits
         self._plan = [(i, arg, arg.field is not None, arg.signed and arg.kind != "float")
@@ -247,8 +251,7 @@ class RecordDecoder:
         strings_at = {}
         if self.layout.strings:
             lines.append("    if site_word & COMPACT:")
-            at = self._values_at + 8 * nargs
-            lines.append(f"        at = start + {at}")
+            lines.append(f"        at = start + {self.layout.strings_at}")
             for n, index in enumerate(self.layout.strings):
                 lines.append(f"        s{index} = at")
                 lines.append(f"        l{index} = unpack_i(raw, at)[0]")
@@ -284,13 +287,20 @@ class RecordDecoder:
                 strings.append("None")
         kept = f"({', '.join(strings)}{',' if len(strings) == 1 else ''})" \
             if self.keep_addresses else "None"
+        copies = "None"
+        if self._copies:
+            lines.append("    copies = {" + ", ".join(
+                f"{key!r}: (None if unpack_i(raw, start + {at})[0] else "
+                f"raw[start + {at + 8}:start + {at + 8 + key[1]}])"
+                for key, at in self._copies) + "}")
+            copies = "copies"
         lines += ["    comm = comms.get(comm_bytes)",
                   "    if comm is None:",
                   "        comm = comms[comm_bytes] = comm_bytes.split(b'\\0', 1)[0]"
                   ".decode('utf-8', 'replace')",
                   f"    return Event(time, pid, tid, comm, provider, probe, "
                   f"({', '.join(values)}{',' if len(values) == 1 else ''}), site, record_cpu, "
-                  f"{kept})"]
+                  f"{kept}, {copies})"]
         scope = {"header": self._header, "values": self._values, "slow": self.decode,
                  "unpack_i": struct.Struct("<i").unpack_from, "string": self._string,
                  "COMPACT": COMPACT, "comms": self._comms, "Event": Event,
@@ -305,6 +315,9 @@ class RecordDecoder:
         numbers = self._values(raw, start + self._values_at)
         string_at = {index: start + at for index, at in self._strings.items()} \
             if not site_word & COMPACT else self._packed(raw, start)
+        copies = {key: None if struct.unpack_from("<i", raw, start + at)[0]
+                  else raw[start + at + 8:start + at + 8 + key[1]]
+                  for key, at in self._copies} if self._copies else None
         values, strings = [], ([] if self.keep_addresses else None)
         for i, arg, fetched, signed in self._plan:
             number = numbers[i]
@@ -335,11 +348,12 @@ class RecordDecoder:
             comm = self._comms[comm_bytes] = comm_bytes.split(b"\0", 1)[0].decode("utf-8",
                                                                                  "replace")
         return Event(time, pid, tid, comm, self.site.provider, self.site.probe, tuple(values),
-                     self.site, record_cpu, tuple(strings) if strings is not None else None)
+                     self.site, record_cpu, tuple(strings) if strings is not None else None,
+                     copies)
 
     def _packed(self, raw: bytes, start: int) -> dict[int, int]:
         """Where each string is in a record whose strings are packed at their length."""
-        where, at = {}, start + self._values_at + 8 * self.layout.nargs
+        where, at = {}, start + self.layout.strings_at
         limit = self.layout.strsize + 1
         for index in self.layout.strings:
             where[index] = at

@@ -60,7 +60,8 @@ class TraceConfig:
     # argument indexes to fetch and to read as strings; events then keep string arguments'
     # addresses (Event.strings holds the text). allow_empty: no matching probe is no error.
     site_filter: object = None                # (list of ListedSite) -> the ones to attach
-    site_fetch: object = None                 # (ListedSite) -> (frozenset | None, frozenset)
+    site_fetch: object = None                 # (ListedSite) -> (frozenset | None, frozenset,
+                                              #   copies: ((argument index, bytes), ...))
     keep_addresses: bool = False
     allow_empty: bool = False
     site_kernel: object = None                # (ListedSite) -> None, or a loader of a BPF
@@ -150,18 +151,23 @@ class _Attached:
             self.seen_sites.add(key)
             name = event_name(listed.site.provider, listed.site.name, self.event_count)
             self.event_count += 1
-            fetch, site_strings = (None, config.string_args) if config.site_fetch is None \
-                else config.site_fetch(listed)
+            fetch, site_strings, copies = (None, config.string_args, ()) \
+                if config.site_fetch is None else config.site_fetch(listed)
             loader = config.site_kernel(listed) if config.site_kernel is not None else None
             if self.records is not None:
                 try:
                     self.add_record_site(listed, name, config, fetch, site_strings, warnings,
-                                         loader)
+                                         loader, copies)
                     continue
                 except (bpfgen.NotKernel, TraceError, OSError) as e:
                     warnings.append(f"{listed.site.provider}:{listed.site.name} at "
                                     f"{listed.site.path}:{listed.site.address:#x}: read by "
                                     f"the kernel's fetch-args instead of BPF ({e})")
+            if copies:
+                warnings.append(f"{listed.site.provider}:{listed.site.name} at "
+                                f"{listed.site.path}:{listed.site.address:#x}: copyin() reads "
+                                "the process's memory when the record is processed, not when "
+                                "the probe fired (no BPF program here)")
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
             for arg in site_event.args:
@@ -235,7 +241,7 @@ class _Attached:
         return None
 
     def add_record_site(self, listed, name: str, config: TraceConfig, fetch, site_strings,
-                        warnings, loader=None) -> None:
+                        warnings, loader=None, copies=()) -> None:
         """A site whose hits a BPF program reads and records in the ring buffer: the program
         first (a refusal leaves nothing behind), then an event that fetches nothing, one perf
         event on it (the program runs on every CPU), the program attached. With ``loader``
@@ -246,10 +252,10 @@ class _Attached:
             raise TraceError(f"more than {MAX_RECORD_SITES} probe sites")
         definition, site_event, layout, specs = plan_record_site(
             listed, self.group, name, listed.open_path, index, config.string_size,
-            site_strings, fetch)
+            site_strings, fetch, copies)
         member_fd = self.tree.members.fd if self.tree is not None else None
         site_relative = site_relative_for(listed)
-        sleepable = bool(layout.strings)
+        sleepable = bool(layout.strings or layout.copies)
         code, problems = bpfgen.record_program(
             layout, specs, listed.site.machine, self.records.fd, self.counters.fd, member_fd,
             site_relative, fault_in=sleepable, scratch_fd=self.scratch.fd)

@@ -477,8 +477,10 @@ ERRORS = [
     ("octal-digit", 'BEGIN { x = 0128; }\n', [], 1, 13, "invalid digit in the octal constant"),
     ("bufsize-zero", '#pragma D option bufsize=0\nBEGIN { exit(0); }\n', [], 1, 1,
      "option bufsize=0"),
-    ("copyinstr-non-argument", 'BEGIN\n{\n  p = 5;\n  s = copyinstr(p);\n}\n', [], 4, 17,
-     "copyinstr() reads a probe argument"),
+    ("copyinstr-of-a-string", 'BEGIN\n{\n  p = "x";\n  s = copyinstr(p);\n}\n', [], 4, 17,
+     "copyinstr() takes a user address"),
+    ("copyin-of-a-string", 'BEGIN\n{\n  s = copyin("x", 4);\n}\n', [], 3, 14,
+     "copyin() takes a user address"),
 ]
 
 

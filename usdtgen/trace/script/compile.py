@@ -25,7 +25,7 @@ from usdtgen.errors import Loc, ScriptError
 from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
-from usdtgen.trace.script.memory import string_at
+from usdtgen.trace.script.memory import read_process, read_process_string, string_at
 from usdtgen.trace.script.types import ANY, CHAR, INT, PRELUDE, LONG, STRING, ULONG, VOID, \
     Record, Ty, TypeError_, array_of, lay_out, pointer_to, record_type, scalar_type, \
     type_name, usual_arithmetic
@@ -42,19 +42,31 @@ OPTIONS_WITH_VALUES = {"bufsize", "switchrate", "aggrate", "strsize", "aggsortpo
                        "bufpolicy", "bufresize", "strip", "encoding"}
 OPTIONS_FLAGS = {"quiet", "aggsortkey", "aggsortrev", "defaultargs", "zdefs", "destructive",
                  "rawbytes", "flowindent", "grabanon", "aggpercpu", "cpp", "temporal"}
+# DTrace's built-in variables that only have a meaning in the kernel
+KERNEL_BUILTINS = {"curthread": "the kernel's thread structure",
+                   "curcpu": "the kernel's CPU structure",
+                   "caller": "the kernel caller of the probed kernel function",
+                   "ipl": "the kernel's interrupt priority level",
+                   "stackdepth": "the depth of the kernel stack"}
+# what a flag option may be set to, as dtrace reads it (any case)
+FLAG_WORDS = {**dict.fromkeys(("yes", "true", "enable", "enabled", "on", "set"), True),
+              **dict.fromkeys(("no", "false", "disable", "disabled", "off", "unset"), False)}
 AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "max": (1, 1),
                  "stddev": (1, 1), "quantize": (1, 2), "lquantize": (3, 5),
                  "llquantize": (5, 6)}
 ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
-           "denormalize", "speculate", "commit", "discard", "bcopy", "setopt", "tracemem"}
+           "denormalize", "speculate", "commit", "discard", "bcopy", "setopt", "tracemem",
+           "copyinto"}
 UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
-               "copyoutstr": "destructive actions", "freopen": "output redirection",
+               "copyoutstr": "destructive actions", "chill": "destructive actions",
+               "panic": "destructive actions", "breakpoint": "destructive actions",
+               "ddi_pathname": "kernel device paths", "freopen": "output redirection",
                "printm": "printm()",
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
-               "uaddr": "user symbols", "copyin": "copyin() of memory"}
+               "uaddr": "user symbols"}
 STRING_FUNCTIONS = {"copyinstr": (1, 2), "strtok": (2, 2), "cleanpath": (1, 1),
                     "htons": (1, 1), "htonl": (1, 1), "htonll": (1, 1), "ntohs": (1, 1),
                     "ntohl": (1, 1), "ntohll": (1, 1), "inet_ntoa": (1, 1),
@@ -92,6 +104,7 @@ class Fault(Exception):
 
 FAULT_BADADDR, FAULT_ILLOP, FAULT_DIVZERO, FAULT_NOSCRATCH = 1, 3, 4, 5   # ERROR's arg4
 MAX_SCRATCH = 1 << 20         # bytes one alloca() may take
+MAX_COPY = 4096               # bytes a copyin(argN, size) the kernel makes may take
 MAX_KEYS = 8                  # keys of an associative array (DTrace's tuple registers)
 MAX_VARIABLE_SIZE = 16 << 10  # bytes a D variable may hold (DTrace's global_maxsize)
 
@@ -118,9 +131,10 @@ class ProbeInfo:
 class Firing:
     """One probe firing as the compiled clauses read it."""
 
-    __slots__ = ("args", "strings", "pid", "tid", "execname", "time", "cpu", "probe", "this")
+    __slots__ = ("args", "strings", "pid", "tid", "execname", "time", "cpu", "probe", "this",
+                 "copies")
 
-    def __init__(self, args, strings, pid, tid, execname, when, cpu, probe):
+    def __init__(self, args, strings, pid, tid, execname, when, cpu, probe, copies=None):
         self.args = args              # MAX_ARGS ints
         self.strings = strings        # MAX_ARGS strings or None (fetched by the kernel)
         self.pid = pid
@@ -130,6 +144,7 @@ class Firing:
         self.cpu = cpu
         self.probe = probe
         self.this = {}
+        self.copies = copies          # (argument index, size) -> bytes the kernel copied
 
 
 @dataclass
@@ -138,6 +153,7 @@ class Needs:
 
     args: set = field(default_factory=set)          # indexes read as numbers or strings
     strings: set = field(default_factory=set)       # indexes read as strings
+    copies: set = field(default_factory=set)        # (index, size): copyin(argN, size)
 
 
 @dataclass
@@ -150,6 +166,17 @@ class Clause:
     needs: Needs = field(default_factory=Needs)
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
     this_before: dict | None = None   # this-> variables' types from the clauses above
+
+
+def _outside_sizeof(node: Tree):
+    """The subtrees of ``node`` but those inside sizeof, offsetof and type names (constant
+    whatever they name)."""
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        yield part
+        if part.data not in ("sizeof_expr", "offsetof", "type_name"):
+            stack.extend(child for child in part.children if isinstance(child, Tree))
 
 
 def _wrapper(ty: Ty):
@@ -260,7 +287,14 @@ class Compiler:
             if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
                 known = sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)
                 raise self.error(token, f"unknown option {name!r}", "options: " + " ".join(known))
-            self.machine.set_option(name, value if value else True)
+            if name in OPTIONS_FLAGS and value:
+                if value.lower() not in FLAG_WORDS:
+                    raise self.error(token, f"option {name} is a flag: set it, or give it "
+                                            f"one of {', '.join(sorted(FLAG_WORDS))} "
+                                            f"(not {value})")
+                self.machine.set_option(name, FLAG_WORDS[value.lower()])
+            else:
+                self.machine.set_option(name, value if value else True)
         elif len(words) >= 3 and words[2] == "error":
             message = token.value.split("error", 1)[1].strip().strip('"')
             raise self.error(token, f"#pragma D error: {message}")
@@ -910,6 +944,15 @@ class Compiler:
             def run(f):
                 machine.set_option_at_run_time(option(f), True if value is None else value(f))
             return run
+        if name == "copyinto":
+            self.check_count(node, name, args, 3, 3)
+            read = self.user_bytes(args[0], args[1], "copyinto()")
+            target, target_ty = self.scalar(args[2], "copyinto()")
+            if not target_ty.is_pointer:
+                raise self.error(args[2], "copyinto() copies to a pointer: "
+                                          "copyinto(address, size, destination)")
+            memory = self.machine.memory
+            return lambda f: memory.write(target(f), read(f))
         if name == "bcopy":
             self.check_count(node, name, args, 3, 3)
             (source, source_ty), (target, target_ty), (size, _) = \
@@ -1080,7 +1123,7 @@ class Compiler:
     def constant(self, node) -> int:
         """The value of a constant expression: literals, operators, sizeof, enum and
         predefined constants, inlines of those and macro arguments; else an error."""
-        for part in node.iter_subtrees():
+        for part in _outside_sizeof(node):
             if part.data == "name":
                 name = str(part.children[0])
                 if name in self.inlines:
@@ -1255,6 +1298,9 @@ class Compiler:
             return (lambda f: store.get(name, default)), ty
         if "[]" + name in self.assigned or "[]" + name in self.declared:
             raise self.error(node, f"{name} is an associative array: index it, {name}[key]")
+        if name in KERNEL_BUILTINS:
+            raise self.error(node, f"{name} is {KERNEL_BUILTINS[name]}: usdtgen traces user "
+                                   "space and reads no kernel state")
         raise self.error(node, f"undefined variable {name!r}",
                          "assign it somewhere in the script before reading it")
 
@@ -1703,6 +1749,17 @@ class Compiler:
                     raise Fault(f"out of scratch space: alloca({wanted})", FAULT_NOSCRATCH)
                 return memory.allocate(wanted, scratch=True)
             return alloca, pointer_to(VOID)
+        if name == "copyin":
+            self.check_count(node, name, args, 2, 2)
+            read = self.user_bytes(args[0], args[1], "copyin()")
+            memory = self.machine.memory
+
+            def copyin(f):
+                data = read(f)
+                address = memory.allocate(len(data), scratch=True)
+                memory.write(address, data)
+                return address
+            return copyin, pointer_to(VOID)
         if name == "speculation":
             self.check_count(node, name, args, 0, 0)
             machine = self.machine
@@ -1779,26 +1836,77 @@ class Compiler:
             return (lambda f: _address_text(memory.read(address(f), 4))), STRING
         return (lambda f: _address_text(memory.read(address(f), 16), v4_plain=True)), STRING
 
-    def copyinstr(self, node, args):
-        target = args[0]
-        while isinstance(target, Tree) and target.data == "cast":
-            target = target.children[1]
-        index = None
-        if isinstance(target, Tree) and target.data == "name":
-            match = re.fullmatch(r"arg(\d+)", str(target.children[0]))
+    def probe_arg_index(self, node) -> int | None:
+        """N when ``node`` is a probe argument (``argN``, ``args[N]``, under casts)."""
+        while isinstance(node, Tree) and node.data == "cast":
+            node = node.children[1]
+        if isinstance(node, Tree) and node.data == "name":
+            match = re.fullmatch(r"arg(\d+)", str(node.children[0]))
             if match and int(match.group(1)) < MAX_ARGS:
-                index = int(match.group(1))
-        elif isinstance(target, Tree) and target.data == "index" and \
-                target.children[0].data == "name" and str(target.children[0].children[0]) == "args":
-            index = self.constant(target.children[1].children[0])
-        if index is None:
-            raise self.error(args[0], "copyinstr() reads a probe argument here: copyinstr(argN) "
-                                      "or copyinstr(args[N])",
-                             "the kernel copies the string when the probe fires; keep the "
-                             "string itself (self->s = copyinstr(arg0)), not its address")
-        self.note_arg(index, as_string=True)
+                return int(match.group(1))
+        elif isinstance(node, Tree) and node.data == "index" and \
+                node.children[0].data == "name" and str(node.children[0].children[0]) == "args":
+            return self.constant(node.children[1].children[0])
+        return None
+
+    def user_bytes(self, address_node, size_node, what: str):
+        """A function of a firing: the bytes at a user address of the firing's process
+        (copyin()). Where the address is a probe argument and the size a constant, the
+        kernel copies them when the probe fires; other addresses are read from the process
+        when the record is processed (in BEGIN, END and tick-N: usdtgen's own memory, as
+        dtrace reads its own)."""
+        address, address_ty = self.scalar(address_node, what)
+        size, _ = self.scalar(size_node, what)
+        if address_ty.kind != "int":
+            raise self.error(address_node, f"{what} takes a user address: an integer or a "
+                                           "pointer")
+        index = self.probe_arg_index(address_node)
+        constant = None
+        if index is not None and self.needs is not None:
+            try:
+                constant = self.constant(size_node)
+            except ScriptError:
+                constant = None
+        if constant is not None and 0 <= constant <= MAX_COPY:
+            key = (index, constant)
+            self.note_arg(index)
+            self.needs.copies.add(key)
+
+            def copied(f):
+                if f.copies is not None and key in f.copies:
+                    data = f.copies[key]
+                    if data is None:
+                        raise Fault(f"invalid address ({address(f):#x}) in {what}",
+                                    FAULT_BADADDR, address(f))
+                    return data
+                return read_process(f.pid, address(f), constant)
+            return copied
+
+        def read(f):
+            wanted = size(f)
+            if not 0 <= wanted <= MAX_SCRATCH:
+                raise Fault(f"out of scratch space: {what} of {wanted} bytes", FAULT_NOSCRATCH)
+            return read_process(f.pid, address(f), wanted)
+        return read
+
+    def copyinstr(self, node, args):
+        """copyinstr(address[, size]): a probe argument's string is read by the kernel when
+        the probe fires; any other address is read from the process's memory later."""
+        index = self.probe_arg_index(args[0])
         limit = self.expr(args[1])[0] if len(args) > 1 else None
         most = self.machine.strsize - 1             # bytes, as DTrace (and the kernel) count
+        if index is None or self.needs is None:
+            address, address_ty = self.scalar(args[0], "copyinstr()")
+            if address_ty.kind != "int":
+                raise self.error(args[0], "copyinstr() takes a user address: an integer or "
+                                          "a pointer")
+
+            def read_later(f):
+                size = most if limit is None else min(most, limit(f))
+                return read_process_string(f.pid, address(f), max(size, 0)).decode(
+                    "utf-8", "replace")
+            return read_later, STRING
+        self.note_arg(index, as_string=True)
 
         def read(f):
             text = f.strings[index]

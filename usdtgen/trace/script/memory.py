@@ -7,6 +7,7 @@ DTrace's are kernel addresses; reading or writing outside an allocation is DTrac
 """
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
 
 from usdtgen.trace.script.types import Ty, type_name
@@ -114,6 +115,48 @@ def string_at(memory: Memory, address: int, most: int) -> str:
         raise BadAddress(address)
     data = bytes(block[offset:offset + most])
     return data.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+# -- a process's memory (copyin(), copyinstr() of addresses that are not probe arguments) ----
+
+PAGE = 4096
+
+
+def read_process(pid: int, address: int, size: int) -> bytes:
+    """``size`` bytes of process ``pid``'s memory at ``address``, read through /proc now;
+    BadAddress when any of them cannot be read (unmapped, or the process is gone)."""
+    if size == 0:
+        return b""
+    if not 0 < address < 1 << 64 or address + size > 1 << 64:
+        raise BadAddress(address)
+    try:
+        descriptor = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        raise BadAddress(address) from None
+    try:
+        data = os.pread(descriptor, size, address)
+    except (OSError, OverflowError):
+        raise BadAddress(address) from None
+    finally:
+        os.close(descriptor)
+    if len(data) != size:
+        raise BadAddress(address + len(data))
+    return data
+
+
+def read_process_string(pid: int, address: int, most: int) -> bytes:
+    """The bytes of the NUL-terminated string at ``address`` in process ``pid`` (without
+    the NUL), at most ``most`` of them, read a page at a time so that a string ending
+    before an unmapped page is read whole."""
+    data = bytearray()
+    while len(data) < most:
+        chunk = min(most - len(data), PAGE - (address + len(data)) % PAGE)
+        piece = read_process(pid, address + len(data), chunk)
+        end = piece.find(b"\0")
+        if end >= 0:
+            return bytes(data + piece[:end])
+        data += piece
+    return bytes(data)
 
 
 # -- print() -------------------------------------------------------------------------------------

@@ -128,14 +128,16 @@ class Script:
         return names[site.address]
 
     def site_fetch(self, listed):
-        """(argument indexes to fetch, indexes to read as strings) for one site; binds the
-        clauses that match it to its argument types on the way."""
+        """(argument indexes to fetch, indexes to read as strings, (index, size) of the
+        memory copyin() wants copied) for one site; binds the clauses that match it to its
+        argument types on the way."""
         info, bound = self.bind_site(listed)
-        fetch, strings = set(), set()
+        fetch, strings, copies = set(), set(), set()
         for clause, _, _ in bound:
             fetch |= clause.needs.args
             strings |= clause.needs.strings
-        return frozenset(fetch), frozenset(strings)
+            copies |= clause.needs.copies
+        return frozenset(fetch), frozenset(strings), tuple(sorted(copies))
 
     def site_kernel(self, listed):
         """A loader of the BPF program aggregating this site's hits in the kernel, or None
@@ -271,7 +273,7 @@ class Script:
         args = values + ZEROS[count:]
         strings = event.strings + NO_STRINGS[count:] if event.strings is not None else NO_STRINGS
         machine.run(Firing(args, strings, event.pid, event.tid, event.comm, event.time,
-                           event.cpu, info), bound)
+                           event.cpu, info, event.copies), bound)
 
     def fire_special(self, bound, probe: ProbeInfo) -> None:
         if bound:

@@ -356,10 +356,12 @@ class Machine:
     def check_buffer_options(self) -> None:
         """With bufresize=manual, a buffer larger than can be had is an error; by default
         (auto, as in dtrace) it is made smaller."""
-        if "bufsize" in self.options and self.options.get("bufresize") == "manual" and \
-                parse_size(self.options["bufsize"]) > _memory_size() // 2:
-            raise OptionError(f"option bufsize={self.options['bufsize']} is more than this "
-                              "machine can give (bufresize=manual: not made smaller)")
+        if self.options.get("bufresize") != "manual":
+            return
+        for name in ("bufsize", "aggsize", "specsize", "dynvarsize"):
+            if name in self.options and parse_size(self.options[name]) > _memory_size() // 2:
+                raise OptionError(f"option {name}={self.options[name]} is more than this "
+                                  "machine can give (bufresize=manual: not made smaller)")
 
     @property
     def strsize(self) -> int:
@@ -503,7 +505,8 @@ class Machine:
 
     def psinfo_address(self, f: Firing) -> int:
         """The address of a psinfo_t of ``f``'s process, filled from /proc for this firing
-        (pr_addr, pr_argv and pr_envp, which have no Linux equivalent here, are 0)."""
+        (pr_argv and pr_envp from where the process's stack began; pr_addr, a kernel
+        address, is 0)."""
         address = f.this.get("\0psinfo")
         if address is not None:
             return address
@@ -522,7 +525,12 @@ class Machine:
                 model = PR_MODEL_ILP32 if exe.read(5)[4:5] == b"\x01" else PR_MODEL_LP64
         except OSError:
             model = PR_MODEL_LP64
+        # the stack began with argc, then argv[] and envp[], each ended by a null pointer
+        stack = int(stat[25]) if len(stat) > 25 else 0
+        word = 4 if model == PR_MODEL_ILP32 else 8
         values = {
+            "pr_argv": stack + word if stack else 0,
+            "pr_envp": stack + word * (len(args) + 2) if stack else 0,
             "pr_nlwp": int(stat[17]) if len(stat) > 17 else 0, "pr_pid": pid,
             "pr_ppid": int(stat[1]) if stat else 0, "pr_pgid": int(stat[2]) if stat else 0,
             "pr_sid": int(stat[3]) if stat else 0,
