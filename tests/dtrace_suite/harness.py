@@ -176,8 +176,9 @@ def main() -> None:
     print(report(outcomes))
     if write:
         lines = ["# Scripts of the DTrace suite that usdtgen does not pass yet, and why (written",
-                 "# by harness.py --write-known from a run; tests/trace/script/test_dtrace_suite.py",
-                 "# expects them to fail)."]
+                 "# by harness.py --write-known from a run; tests/trace/script/",
+                 "# test_dtrace_suite.py expects them to fail, and those refused by design",
+                 "# to go on being refused)."]
         lines += [f"{test} {REFUSED_MARK if outcome.refused else ''}{outcome.reason}"
                   for test, outcome in sorted(outcomes.items()) if not outcome.passed]
         KNOWN_FAILURES.write_text("\n".join(lines) + "\n")

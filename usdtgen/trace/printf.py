@@ -346,6 +346,12 @@ def _starred(piece: Conversion, values, index: int) -> Conversion:
     return replace(piece, **changes)
 
 
+# D's conversions of symbols and stacks, and why usdtgen has none of them
+D_SYMBOL_CONVERSIONS = {"a": " prints a kernel symbol: usdtgen has no kernel symbols",
+                        "k": " prints a kernel stack: usdtgen has no kernel stacks",
+                        "A": " prints a user symbol: usdtgen has no user symbols yet"}
+
+
 def compile_format(text: str, label: str = "-f", aggregation: bool = False,
                    escapes: bool = True, extra_conversions: str = "",
                    stars: bool = False) -> Format:
@@ -426,6 +432,7 @@ class _Scanner:
         self.width: int | None = None
         self.precision: int | None = None
         self.length = ""
+        self.pointer_width = False      # D's '?' flag
 
     def run(self) -> Format:
         state, i = _State.TEXT, 0
@@ -470,6 +477,7 @@ class _Scanner:
                     return _State.ESCAPE, 1
                 self.flags, self.width, self.precision, self.length = "", None, None, ""
                 self.aggregation = self.width_star = self.precision_star = False
+                self.pointer_width = False
                 return _State.FLAGS, 1
             self.add_char(c)
             return _State.TEXT, 1
@@ -507,6 +515,9 @@ class _Scanner:
                 self.aggregation = True
                 return _State.FLAGS, 1
             if c == "'" and not self.escapes:        # D: thousands grouping, ignored
+                return _State.FLAGS, 1
+            if c == "?" and not self.escapes:        # D: as wide as a pointer's hex digits
+                self.pointer_width = True
                 return _State.FLAGS, 1
             if c in "123456789":
                 self.width = 0
@@ -563,6 +574,8 @@ class _Scanner:
                       ": write '%%' for a percent sign, with no flags, width or precision")
         if c == "*":
             self.fail("'*'", i, " is not supported: write the width or precision as a number")
+        if not self.escapes and c in D_SYMBOL_CONVERSIONS:
+            self.fail(_quote(written), self.start, D_SYMBOL_CONVERSIONS[c])
         if c not in self.conversions:
             self.fail(f"unknown conversion {_quote(written)}", self.start,
                       f" (conversions: {' '.join(self.conversions)} %)")
@@ -571,6 +584,10 @@ class _Scanner:
                 self.fail(f"{name} in {_quote(written)}", self.start,
                           f" is too large (at most {MAX_WIDTH})")
         flags = "".join(f for f in FLAG_CHARS if f in self.flags)
+        if self.pointer_width and self.width is None:
+            self.width = 2 * POINTER_BITS // 8
+        if c == "p" and not self.escapes:            # D: a pointer in hex, without 0x
+            c, self.length = "x", "l"
         self.flush_literal()
         if (self.width_star or self.precision_star) and self.aggregation:
             self.fail(f"'*' in {_quote(written)}", self.start, " does not go with '@'")

@@ -81,7 +81,8 @@ CASES = [
     # -- comparisons
     ("compare", r'printf("%d %d %d %d %d %d\n", 3 < 5, 5 <= 4, 2 == 2, 2 != 2, 7 > 7, 7 >= 7);',
      "1 0 1 0 0 1\n"),
-    ("compare-unsigned", r'printf("%d %d %d\n", (unsigned int)-1 > 0, -1 < (unsigned int)1, -1 < 1);',
+    ("compare-unsigned", r'printf("%d %d %d\n", (unsigned int)-1 > 0, -1 < (unsigned int)1, '
+                         r'-1 < 1);',
      "1 0 1\n"),
     # -- logical operators
     ("logical", r'printf("%d %d %d %d %d %d %d %d\n", 1 && 0, 2 && 3, 0 || 5, 0 || 0, '
@@ -200,6 +201,9 @@ CASES = [
     ("printf-chars", r"printf(" + '"%c%c%c\\n"' + r", 'a', 'b', 99);", "abc\n"),
     ("printf-precision", r'printf("[%.3s][%8.2s]\n", "abcdef", "xyz");', "[abc][      xy]\n"),
     ("printf-escapes", r'printf("a\tb\\c\n");', "a\tb\\c\n"),
+    # DTrace's %p is the hex digits alone; '?' pads to a pointer's 16 hex digits
+    ("printf-pointer", r'printf("%p|%?d|%-?x|\n", (void *) 0x1234, 5, 255);',
+     "1234|" + " " * 15 + "5|ff" + " " * 14 + "|\n"),
     # -- trace() in quiet mode: bare values, no padding
     ("trace", r'trace(42); trace("hi"); trace(-7); trace(5 > 3);', "42hi-71"),
     ("trace-small-ints", r'trace((char)-1); trace(" "); trace((short)-2);', "255 65534"),
@@ -256,6 +260,10 @@ DECLARATION_CASES = [
     ("extern-functions", 'extern int getint(void);\nextern int *(*funcptr)(void);\n'
                          'extern int twoparms(int, int);\nBEGIN { printf("ok\\n"); }\n',
      "ok\n"),
+    # D stores and prints floating-point values (it has no arithmetic on them)
+    ("floats-declared", 'float f; double d; long double l;\n'
+                        'BEGIN { printf("%f %e %g %d %d\\n", f, d, l, sizeof (l), '
+                        'sizeof (f)); }\n', "0.000000 0.000000e+00 0 16 4\n"),
     ("pointer-declared", 'char *p;\nBEGIN { p = 0; p = p - 1; printf("%u %d\\n", p, '
                          'sizeof (char *)); }\n', "18446744073709551615 8\n"),
 ]
@@ -332,6 +340,17 @@ def test_macro_arguments(args, body, expected):
 
 
 # -- exit() -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [1.5, -0.1, 1e300, 3.0e-320, 0.0])
+def test_long_double_bytes_are_the_machines(value):
+    # x87 extended precision as gcc stores a long double, in its 16 bytes
+    import ctypes
+    from usdtgen.trace.script.memory import float_from_bytes, float_to_bytes
+    machine = bytes(ctypes.c_longdouble(value))
+    assert float_from_bytes(machine) == value
+    assert float_to_bytes(value, 16)[:10] == machine[:10]
+    assert float_from_bytes(float_to_bytes(value, 8)) == value
+
 
 def test_process_relations():
     # BEGIN fires in usdtgen's own process: a child of $ppid, of pid 1, of itself; not of a
@@ -426,8 +445,8 @@ ERRORS = [
     ("stack-unsupported", 'BEGIN\n{\n  stack();\n}\n', [], 3, 3, "stack() is not supported"),
     ("declared-twice", 'int x;\nstring x;\nBEGIN { exit(0); }\n', [], 2, 8,
      "x is declared twice, as an integer and as a string"),
-    ("float-variable", 'float f;\nBEGIN { exit(0); }\n', [], 1, 1,
-     "floating-point variables are not supported"),
+    ("float-cast", 'BEGIN { x = (double) 1; }\n', [], 1, 13,
+     "floating-point values are not supported"),
     ("string-into-declared-int", 'int x;\nBEGIN { x = "a"; }\n', [], 2, 9,
      "x is an integer; it cannot take a string"),
     ("declared-array-unindexed", 'int a[int];\nBEGIN { trace(a); }\n', [], 2, 15,
@@ -477,6 +496,8 @@ ERRORS = [
     ("octal-digit", 'BEGIN { x = 0128; }\n', [], 1, 13, "invalid digit in the octal constant"),
     ("bufsize-zero", '#pragma D option bufsize=0\nBEGIN { exit(0); }\n', [], 1, 1,
      "option bufsize=0"),
+    ("float-arithmetic", 'double d;\nBEGIN\n{\n  x = d + 1;\n}\n', [], 4, 7,
+     "+ cannot apply to a floating-point value"),
     ("copyinstr-of-a-string", 'BEGIN\n{\n  p = "x";\n  s = copyinstr(p);\n}\n', [], 4, 17,
      "copyinstr() takes a user address"),
     ("copyin-of-a-string", 'BEGIN\n{\n  s = copyin("x", 4);\n}\n', [], 3, 14,

@@ -254,6 +254,11 @@ class Compiler:
         for item in tree.children:
             if isinstance(item, Tree) and item.data in ("declaration", "untyped_declaration"):
                 self.declaration(item)
+            elif isinstance(item, Tree) and item.data == "unknown_type_declaration":
+                scope, type_token, name = item.children
+                if str(scope) != "extern":
+                    raise self.error(type_token, f"unknown type {type_token}")
+                self.externs.add(str(name))       # (a kernel symbol of a kernel type)
             elif isinstance(item, Tree) and item.data == "typedef":
                 self.typedef(item)
             elif isinstance(item, Tree) and item.data == "inline_def":
@@ -517,9 +522,6 @@ class Compiler:
         return ty
 
     def check_variable_type(self, node, ty: Ty) -> None:
-        if ty.kind == "float":
-            raise self.error(node, "floating-point variables are not supported: D "
-                                   "computes in integers")
         if ty.kind in ("void", "function"):
             raise self.error(node, f"a variable cannot be of type {type_name(ty)}")
         if ty.kind in ("struct", "union") and not ty.record.complete:
@@ -544,13 +546,13 @@ class Compiler:
         scope = str(scope_token) if scope_token is not None else "global"
         if scope == "register":
             raise self.error(scope_token, "register is not a storage class of D variables")
-        if node.data != "untyped_declaration":
-            base = self.specified_type(specifiers)
         if scope == "extern":                    # a kernel symbol's type: nothing to keep
             for declarator in declarators:
                 if declarator is not None:
                     self.externs.add(str(_declared_name(declarator)))
             return
+        if node.data != "untyped_declaration":
+            base = self.specified_type(specifiers)
         declarators = [d for d in declarators if d is not None]
         if not declarators and scope != "global":
             raise self.error(node, f"a {scope} declaration needs a variable name")
@@ -1294,7 +1296,7 @@ class Compiler:
             if address is not None:
                 return self.at(lambda f: address, ty)
             store = machine.globals
-            default = "" if ty.kind == "string" else 0
+            default = _zero(ty)
             return (lambda f: store.get(name, default)), ty
         if "[]" + name in self.assigned or "[]" + name in self.declared:
             raise self.error(node, f"{name} is an associative array: index it, {name}[key]")
@@ -1428,7 +1430,7 @@ class Compiler:
             key_fns.insert(0, lambda f: f.tid)
         store = self.machine.arrays.setdefault(name, {})
         value_ty = self.array_value_type(name)
-        default = "" if value_ty.kind == "string" else 0
+        default = _zero(value_ty)
         key = _key_function(key_fns)
         if value_ty.is_aggregate:            # the element's address, zeroed when first used
             memory, size = self.machine.memory, value_ty.size
@@ -1717,13 +1719,13 @@ class Compiler:
                 raise self.error(node, f"undefined thread-local variable self->{member}",
                                  f"assign self->{member} before reading it")
             store = self.machine.thread_locals
-            default = "" if ty.kind == "string" else 0
+            default = _zero(ty)
             return (lambda f: store.get((f.tid, member), default)), ty
         ty = self.this_types.get(member)
         if ty is None:
             raise self.error(node, f"undefined clause-local variable this->{member}",
                              f"assign this->{member} earlier in this clause")
-        default = "" if ty.kind == "string" else 0
+        default = _zero(ty)
         return (lambda f: f.this.get(member, default)), ty
 
     def x_call(self, node):
@@ -1961,6 +1963,7 @@ class Compiler:
         op, operand = node.children
         op = str(op)
         fn, ty = self.scalar(operand, op)
+        self.no_float_arithmetic(node, op, ty)
         if ty.kind == "string":
             if op == "!":
                 return (lambda f: int(not fn(f))), INT
@@ -1975,11 +1978,18 @@ class Compiler:
             return (lambda f: wrap(~fn(f))), result
         return (lambda f: wrap(fn(f))), result
 
+    def no_float_arithmetic(self, node, op: str, *types: Ty) -> None:
+        if any(ty.kind == "float" for ty in types):
+            raise self.error(node, f"{op} cannot apply to a floating-point value: D has no "
+                                   "floating-point arithmetic",
+                             "a float or double can be stored, copied and printed (%f %e %g)")
+
     def x_binary(self, node):
         left_node, op, right_node = node.children
         op = str(op)
         left, lt = self.scalar(left_node, op)
         right, rt = self.scalar(right_node, op)
+        self.no_float_arithmetic(node, op, lt, rt)
         if lt.is_pointer or rt.is_pointer:
             pointer = self.pointer_arithmetic(node, op, left, lt, right, rt)
             if pointer is not None:
@@ -2504,6 +2514,11 @@ def _is_char_pointer(ty: Ty) -> bool:
 
 def _identity(value):
     return value
+
+
+def _zero(ty: Ty):
+    """What a variable of type ``ty`` holds before it is assigned."""
+    return "" if ty.kind == "string" else 0.0 if ty.kind == "float" else 0
 
 
 def _fitter(ty: Ty):

@@ -7,7 +7,9 @@ DTrace's are kernel addresses; reading or writing outside an allocation is DTrac
 """
 from __future__ import annotations
 
+import math
 import os
+import struct
 from bisect import bisect_right
 
 from usdtgen.trace.script.types import Ty, type_name
@@ -75,12 +77,17 @@ class Memory:
         """The value of type ``ty`` at ``address``: an int, or a string's text."""
         if ty.kind == "string":
             return string_at(self, address, ty.size)
+        if ty.kind == "float":
+            return float_from_bytes(self.read(address, ty.size))
         return int.from_bytes(self.read(address, ty.size), "little", signed=ty.signed)
 
     def store(self, address: int, ty: Ty, value) -> None:
         if ty.kind == "string":
             data = value.encode("utf-8", "surrogateescape")[:ty.size - 1]
             self.write(address, data + bytes(ty.size - len(data)))
+            return
+        if ty.kind == "float":
+            self.write(address, float_to_bytes(float(value), ty.size))
             return
         mask = (1 << (8 * ty.size)) - 1
         self.write(address, (value & mask).to_bytes(ty.size, "little"))
@@ -100,6 +107,40 @@ class Memory:
         word = (word & ~mask) | ((value << bit_offset) & mask)
         self.write(address, word.to_bytes(unit.size, "little"))
         return self.load_bits(address, unit, bit_offset, bits)
+
+
+def float_from_bytes(data: bytes) -> float:
+    """A float, double or (x87 80-bit, in 16 bytes) long double as the machine stores it."""
+    if len(data) == 4:
+        return struct.unpack("<f", data)[0]
+    if len(data) == 8:
+        return struct.unpack("<d", data)[0]
+    mantissa = int.from_bytes(data[:8], "little")
+    sign_exponent = int.from_bytes(data[8:10], "little")
+    exponent, negative = sign_exponent & 0x7FFF, sign_exponent >> 15
+    if exponent == 0x7FFF:
+        value = math.nan if mantissa << 1 & ((1 << 64) - 1) else math.inf
+    else:
+        value = math.ldexp(mantissa, (exponent or 1) - 16383 - 63)
+    return -value if negative else value
+
+
+def float_to_bytes(value: float, size: int) -> bytes:
+    if size == 4:
+        return struct.pack("<f", value)
+    if size == 8:
+        return struct.pack("<d", value)
+    negative = math.copysign(1.0, value) < 0
+    value = abs(value)
+    if math.isnan(value) or math.isinf(value):
+        exponent, mantissa = 0x7FFF, (0xC000000000000000 if math.isnan(value) else 1 << 63)
+    elif value == 0:
+        exponent, mantissa = 0, 0
+    else:
+        fraction, power = math.frexp(value)              # value = fraction * 2**power
+        exponent, mantissa = power + 16382, int(fraction * (1 << 64))
+    return mantissa.to_bytes(8, "little") + (exponent | negative << 15).to_bytes(2, "little") \
+        + bytes(size - 10)
 
 
 def string_at(memory: Memory, address: int, most: int) -> str:

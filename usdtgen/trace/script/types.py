@@ -130,6 +130,8 @@ def scalar_type(words: list[str]) -> Ty:
     rest = [w for w in core if w != "long"]
     if sorted(rest) == ["int", "short"]:
         rest = ["short"]
+    if rest == ["double"] and longs == 1 and not signs:
+        return Ty("float", 16, True, name=" ".join(words))      # x87 extended, 16 with padding
     if len(rest) > 1 or longs > 2 or (longs and rest and rest[0] != "int") or \
             (core.count("int") > 1):
         raise TypeError_(f"'{' '.join(words)}' is not a type")
@@ -187,6 +189,8 @@ def alignment(ty: Ty) -> int:
         return alignment(ty.target)
     if ty.kind == "string":
         return 1
+    if ty.kind == "float":
+        return ty.size
     return max(1, min(ty.size, 8))
 
 
