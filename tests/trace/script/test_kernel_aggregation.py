@@ -395,8 +395,8 @@ ELIGIBLE = {
     "sum(u) by u": ("kt:::val { @u[args[2]] = sum(args[2]); @n[args[2]] = count(); }",
                     {"@u": lambda rows, pid: sum_by(rows, lambda r: (u_of(r),), u_of),
                      "@n": lambda rows, pid: count_by(rows, lambda r: (u_of(r),))}),
-    # arithmetic with C's conversions: argN are int64; args[1] is an int (32 bits, signed);
-    # args[2] an unsigned int, so args[2] * 5 wraps at 32 bits and stays positive
+    # arithmetic in 64-bit registers, as DTrace's: argN are int64; args[1] is an int (32
+    # bits, signed); args[2] an unsigned int, and args[2] * 5 goes past 32 bits unwrapped
     "arithmetic": ("kt:::val /arg1 * 2 + 1 != 3/ { @s[arg1 * 3 + 1] = sum(arg0 * 2 - arg1); "
                    "@x[args[1] & 1, args[1] ^ -2] = count(); @q = quantize(args[2] * 5); }",
                    {"@s": lambda rows, pid: sum_by([r for r in rows if r[1] != 1],
@@ -406,7 +406,7 @@ ELIGIBLE = {
                                                      lambda r: (r[1] & 1, r[1] ^ -2)),
                     "@q": lambda rows, pid: quantize_by([r for r in rows if r[1] != 1],
                                                         lambda r: (),
-                                                        lambda r: (u_of(r) * 5) % (1 << 32))}),
+                                                        lambda r: u_of(r) * 5)}),
     # strings compared in the kernel: equal, different, a prefix of a longer one
     "string predicates": ('kt:::named /copyinstr(arg0) != "beta"/ { @c[arg1] = count(); } '
                           'kt:::named /"gamma" == copyinstr(arg0) && arg1 > 0/ { @g = count(); } '
@@ -538,9 +538,10 @@ def test_quantize_extremes(kt):
 
 
 UNSIGNED = {
-    # int k vs unsigned int u: C converts k to unsigned int; -1 > u (u <= 4e9)
-    "/args[1] < args[2]/": lambda r: (r[1] & 0xFFFFFFFF) < r[2],
-    # an unsigned int is never > 0xffffffff... and -1 is 0xffffffff as an unsigned int
+    # int k vs unsigned int u: compared unsigned, as 64-bit registers (DTrace's): a
+    # negative k is above every u
+    "/args[1] < args[2]/": lambda r: (r[1] & ((1 << 64) - 1)) < r[2],
+    # nothing is above -1 compared unsigned
     "/args[2] > -1/": lambda r: False,
     # a uint64_t compared with a constant: unsigned (w = v's bits)
     "/args[3] > 4/": lambda r: (r[0] & ((1 << 64) - 1)) > 4,
@@ -551,7 +552,8 @@ UNSIGNED = {
 
 @pytest.mark.parametrize("predicate", list(UNSIGNED))
 def test_unsigned_comparisons(kt, values, predicate):
-    """Comparisons follow C's conversions (as DTrace's compiler does) on both paths."""
+    """Comparisons are signed or unsigned by C's conversions of the types, of 64-bit values
+    (as DTrace's registers hold them), on both paths."""
     ensure_tracefs()
     program = f"kt:::val {predicate} {{ @c = count(); }}"
     kernel, user = both("--json", "-c", f"{kt} list {N}", "-e", program)
@@ -559,7 +561,7 @@ def test_unsigned_comparisons(kt, values, predicate):
     for path, result in (("kernel", kernel), ("userspace", user)):
         assert result.returncode == 0, result.stderr
         got = entries(json_aggregations(result.stdout)["@c"]).get((), 0)
-        assert got == want, f"{path}: {predicate} passed {got} hits, C's rules {want}"
+        assert got == want, f"{path}: {predicate} passed {got} hits, DTrace's rules {want}"
 
 
 # -- 2. no loss at a high rate ------------------------------------------------------------------

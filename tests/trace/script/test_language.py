@@ -2,7 +2,8 @@
 
 Every row runs a script's BEGIN (and END) clauses in quiet mode, without a kernel, and compares
 what it printed with text written by hand from the rules of C (LP64: int is 4 bytes, long 8,
-char signed; integer division truncates toward zero) and of DTrace (printf() widens %d/%x/%u
+char signed; integer division truncates toward zero) and of DTrace (values computed in 64-bit
+registers, cut to their type's size where recorded, cast or narrowed; printf() widens %d/%x/%u
 to their ll forms for 8-byte values; trace() in quiet mode prints ints with "%d"/"%lld" of the
 traced bytes, so 1- and 2-byte values print unsigned; dtrace prints one newline at exit before
 the aggregations). Nothing here was pasted from usdtgen's output.
@@ -65,6 +66,11 @@ CASES = [
      "9223372036854775807\n"),
     ("unsigned-long-wrap", r'printf("%d\n", (unsigned long)0 - 1);', "18446744073709551615\n"),
     ("int-wrap", r'printf("%d\n", (int)2147483647 + 1);', "-2147483648\n"),
+    # DTrace computes in 64-bit registers: an int variable keeps the carry (a comparison
+    # and a widening cast see it); printf() records the int's 4 bytes
+    ("registers-keep-64-bits", r'x = 2147483647; x = x + 1; '
+                               r'printf("%d %d %d\n", x, x > 0, (long) x);',
+     "-2147483648 1 2147483648\n"),
     ("literal-suffix-ll", r'printf("%d\n", 1LL << 40);', "1099511627776\n"),
     ("literal-suffix-ul", r'printf("%d\n", 1UL << 63);', "9223372036854775808\n"),
     # -- shifts
@@ -230,7 +236,7 @@ CLAUSE_CASES = [
 ]
 
 
-# -- declarations and inlines (C's conversions on store: a char keeps 8 bits, signed) -----------
+# -- declarations and inlines (a char variable prints its 8 bits, signed) ----------------------
 DECLARATION_CASES = [
     ("declared-defaults", 'int x; string s; self int t; int a[string];\n'
                           'BEGIN { printf("%d <%s> %d %d\\n", x, s, self->t, a["none"]); }\n',
@@ -256,6 +262,10 @@ DECLARATION_CASES = [
                           'printf("%*s%s\\n", self->indent, "", "call"); self->indent += 2; '
                           'printf("%*s%s|%-*d|%.*s\\n", self->indent, "", "nested", 4, 7, 2, '
                           '"abc"); }\n', "  call\n    nested|7   |ab\n"),
+    # an associative array's elements may be arrays: int a[string][3]
+    ("array-elements", 'int a[string][3];\nBEGIN { a["x"][2] = 5; a["y"][0] = 1; '
+                       'printf("%d %d %d %d\\n", a["x"][2], a["x"][0], a["y"][0], '
+                       'sizeof (a["x"])); }\n', "5 0 1 12\n"),
     # a function's declaration names no storage: scripts may declare them and go on
     ("extern-functions", 'extern int getint(void);\nextern int *(*funcptr)(void);\n'
                          'extern int twoparms(int, int);\nBEGIN { printf("ok\\n"); }\n',

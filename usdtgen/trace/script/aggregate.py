@@ -188,6 +188,13 @@ def stddev_of(state, normal: int = 1) -> int:
     return math.isqrt((mean_of_squares - mean * mean) & UINT128_MASK)
 
 
+def absent_state(function: AggFunction):
+    """What a key an aggregation does not have shows beside the others' in a joined printa():
+    zero, whatever the function (a min() of nothing is 0 there, not its starting value)."""
+    state = new_state(function)
+    return [0] if function.name in ("min", "max") else state
+
+
 def scalar_value(function: AggFunction, state, normal: int = 1) -> int:
     """The number a count/sum/min/max/avg/stddev entry prints (normalized)."""
     name = function.name
@@ -302,12 +309,13 @@ class Aggregation:
             state = new_state(self.function)
             self.entries[key] = state
 
-    def sorted_keys(self, options, keys=None) -> list:
+    def sorted_keys(self, options, keys=None, others=()) -> list:
         """The keys in printing order; ``keys`` (a printa of several aggregations: all of
-        their keys) may name keys this one lacks, which sort as empty values."""
+        their keys) may name keys this one lacks, which sort as empty values; the values of
+        the aggregations ``others``, in turn, order the keys this one's values tie."""
         function = self.function
         entries = self.entries
-        empty = new_state(function)
+        empty = absent_state(function)
         positions = list(range(len(self.key_types)))
         keypos = options.get("aggsortkeypos", 0) or 0
         if 0 < keypos < len(positions):
@@ -319,7 +327,11 @@ class Aggregation:
         if options.get("aggsortkey"):
             order = lambda key: key_order(key)                       # noqa: E731
         else:
+            tie_breakers = [(other.function, other.entries, absent_state(other.function))
+                            for other in others]
             order = lambda key: (sort_value(function, entries.get(key, empty)),  # noqa: E731
+                                 *(sort_value(f, values.get(key, none))
+                                   for f, values, none in tie_breakers),
                                  key_order(key))
         return sorted(entries if keys is None else keys, key=order,
                       reverse=bool(options.get("aggsortrev")))

@@ -179,6 +179,13 @@ def _outside_sizeof(node: Tree):
             stack.extend(child for child in part.children if isinstance(child, Tree))
 
 
+def _register(ty: Ty):
+    """What an operation on values of type ``ty`` keeps of its result: 64 bits, as DTrace's
+    registers hold them (signed or not); a narrower type narrows only where DTrace does: in
+    a cast, a store to memory and a recorded value (printf(), trace(), keys)."""
+    return wrap64 if ty.signed else (lambda v: v & INT64)
+
+
 def _wrapper(ty: Ty):
     bits = 8 * ty.size
     mask = (1 << bits) - 1
@@ -584,10 +591,22 @@ class Compiler:
         for _ in stars:
             ty = pointer_to(ty)
         name = str(name_token)
+        keys = list(dimensions.children)
+        counts = []                             # [int][4]: the elements are int[4]
+        while keys and self.constant_token(keys[-1]) is not None:
+            counts.insert(0, self.constant_token(keys.pop()))
+        for count in reversed(counts):
+            if count <= 0:
+                raise self.error(declarator, "an array's size must be positive")
+            ty = array_of(ty, count)
         self.check_variable_type(declarator, ty)
         if scope in ("self", "this"):
             raise self.error(declarator, f"{scope}-> variables cannot be arrays")
-        for dimension in dimensions.children:
+        for dimension in keys:
+            if self.constant_token(dimension) is not None:
+                raise self.error(declarator, f"{name}: an associative array's keys are types "
+                                             "and its value's sizes come last, as in "
+                                             "int a[string][4]")
             if isinstance(dimension, Tree):
                 key = self.type_of(dimension)
                 if key.kind in ("void", "function", "float"):
@@ -596,7 +615,7 @@ class Compiler:
         self.redeclared(declarator, name, ty, self.array_types)
         self.array_types[name] = ty
         self.declared.add("[]" + name)
-        self.array_arity[name] = len(dimensions.children)
+        self.array_arity[name] = len(keys)
 
     def redeclared(self, node, name: str, ty: Ty, table: dict) -> None:
         before = table.get(name)
@@ -851,8 +870,11 @@ class Compiler:
                 if role == "value" and conv.conversion == "s" and _is_char_pointer(ty):
                     values[i] = self.as_string(fn, ty), STRING      # a char array's text
                 elif role == "value" and ty.kind == "int" and ty.size < 8 and \
-                        conv.conversion in "iuoxX":
-                    values[i] = _at_size(fn, ty, signed=conv.conversion == "i"), ty
+                        conv.conversion in "diuoxXc":
+                    # recorded at the type's size: %d as the type is signed, %i signed,
+                    # %u %o %x %X unsigned
+                    values[i] = _at_size(fn, ty, signed=conv.conversion == "i" or (
+                        conv.conversion == "d" and ty.signed)), ty
                 elif role == "precision" and conv.conversion == "s":
                     values[i] = (lambda f, fn=fn: fn(f) or -1), ty      # .0 is no precision
             fmt = _no_zero_string_precision(fmt)
@@ -882,8 +904,6 @@ class Compiler:
             if not args:
                 raise self.error(node, "printa() needs an aggregation after its format")
             aggregations = [self.agg_name(a, "printa") for a in args]
-            if fmt is None and len(aggregations) > 1:
-                raise self.error(node, "printa() of several aggregations needs a format")
             for other in aggregations[1:]:
                 if len(other.key_types) != len(aggregations[0].key_types):
                     raise self.error(node, f"printa() joins aggregations by their keys: "
@@ -1281,7 +1301,8 @@ class Compiler:
         if name in self.inlines:              # (its type was checked where it is defined)
             _, type_node, _, _, value = self.inlines[name].children
             target = self.declared_type(type_node)
-            fn, fit = self.expr(value)[0], _fitter(target)
+            fn, value_ty = self.expr(value)
+            fit = _converter(value_ty, target)
             return (lambda f: fit(fn(f))), target
         if name in self.assigned and name not in self.declared and \
                 _position(self.assigned_in[name]) > _position(self.clause_node or node):
@@ -1495,13 +1516,14 @@ class Compiler:
         if index_ty.kind != "int":
             raise self.error(keys[0], "an array index must be an integer")
         size = element.size
-        if ty.is_pointer or base.data not in ("name", "scoped_name"):
+        element_of_array = base.data == "index" and self.is_associative(base.children[0])
+        if ty.is_pointer or base.data not in ("name", "scoped_name") and not element_of_array:
             # (through a pointer or inside a struct, C's rules: no bounds; D's memory still
             # faults outside what it holds)
             return (lambda f: (fn(f) + index(f) * size) & INT64), element
         count = ty.count + (1 if one_past else 0)
         constant = self.folded(keys[0], index)
-        if constant is not None and not 0 <= constant < count:
+        if constant is not None and not 0 <= constant < count and not element_of_array:
             raise self.error(keys[0], f"index {constant} is out of bounds: the array has "
                                       f"{ty.count} elements")
 
@@ -1942,8 +1964,7 @@ class Compiler:
             raise self.error(node, "a string cannot be cast to an integer")
         if target.kind != "int":
             raise self.error(type_node, f"a value cannot be cast to {type_name(target)}")
-        wrap = _wrapper(target)
-        return (lambda f: wrap(fn(f))), target
+        return _converted(fn, _converter(ty, target)), target
 
     def as_string(self, fn, ty: Ty):
         """A string's function from a char pointer or array (the text in D's memory)."""
@@ -1971,7 +1992,7 @@ class Compiler:
         if op == "!":
             return (lambda f: int(not fn(f))), INT
         result = Ty("int", max(4, ty.size), ty.signed)
-        wrap = _wrapper(result)
+        wrap = _register(result)
         if op == "-":
             return (lambda f: wrap(-fn(f))), result
         if op == "~":
@@ -2009,9 +2030,8 @@ class Compiler:
             return _compare(op, left, right, None), INT
         result = usual_arithmetic(lt, rt)
         if op in ("==", "!=", "<", "<=", ">", ">="):
-            unsigned = None if result.signed else INT64 if result.size == 8 else (1 << 32) - 1
-            return _compare(op, left, right, unsigned), INT
-        wrap = _wrapper(result)
+            return _compare(op, left, right, INT64, result.signed), INT
+        wrap = _register(result)
         if op == "+":
             return (lambda f: wrap(left(f) + right(f))), result
         if op == "-":
@@ -2043,8 +2063,7 @@ class Compiler:
         if op == ">>":
             if result.signed:
                 return (lambda f: wrap(left(f) >> (right(f) & 63))), result
-            mask = (1 << (8 * result.size)) - 1
-            return (lambda f: (left(f) & mask) >> (right(f) & 63)), result
+            return (lambda f: (left(f) & INT64) >> (right(f) & 63)), result
         if op == "&":
             return (lambda f: wrap(left(f) & right(f))), result
         if op == "|":
@@ -2159,7 +2178,7 @@ class Compiler:
             delta *= self.element_size(node, ty)
         else:
             ty = Ty("int", ty.size, ty.signed) if ty.kind == "int" else LONG
-        wrap = _wrapper(ty)
+        wrap = _register(ty)
         setter = self.store(target, ty, node)(lambda f: wrap(current(f) + delta))
         if pre:
             return setter, ty
@@ -2197,7 +2216,7 @@ class Compiler:
                 raise self.error(node, f"{name} is {_a_kind(declared)}; it cannot take "
                                        f"{_a_kind(ty)}")
             store = machine.globals
-            fit = _fitter(declared)
+            fit = _converter(ty, declared)
 
             def make(value):
                 def assign(f):
@@ -2218,7 +2237,7 @@ class Compiler:
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{scope}->{member} is {_a_kind(declared)}; it "
                                        f"cannot take {_a_kind(ty)}")
-            fit = _fitter(declared)
+            fit = _converter(ty, declared)
             if scope == "this":
                 def make(value):
                     def assign(f):
@@ -2261,7 +2280,7 @@ class Compiler:
                 key_fns.insert(0, lambda f: f.tid)
             key = _key_function(key_fns)
             array = machine.arrays.setdefault(name, {})
-            fit = _fitter(declared)
+            fit = _converter(ty, declared)
 
             def make(value):
                 def assign(f):
@@ -2313,7 +2332,7 @@ class Compiler:
                     return memory.store_bits(address(f), unit, shift, bits, value(f))
                 return assign
             return make
-        fit = _fitter(declared)
+        fit = _converter(ty, declared)
 
         def make(value):
             def assign(f):
@@ -2440,11 +2459,15 @@ def _key_function(key_fns):
     return lambda f: tuple(k(f) for k in key_fns)
 
 
-def _compare(op: str, left, right, unsigned_mask):
+def _compare(op: str, left, right, mask=None, signed: bool = True):
+    """A comparison; with ``mask``, of integers as 64-bit registers: equal when their bits
+    are, ordered as signed or (``signed`` False) unsigned numbers."""
     fn = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
           ">": operator.gt, ">=": operator.ge}[op]
-    if unsigned_mask is not None and op not in ("==", "!="):
-        return lambda f: 1 if fn(left(f) & unsigned_mask, right(f) & unsigned_mask) else 0
+    if mask is not None and (op in ("==", "!=") or not signed):
+        return lambda f: 1 if fn(left(f) & mask, right(f) & mask) else 0
+    if mask is not None:
+        return lambda f: 1 if fn(wrap64(left(f)), wrap64(right(f))) else 0
     return lambda f: 1 if fn(left(f), right(f)) else 0
 
 
@@ -2521,13 +2544,31 @@ def _zero(ty: Ty):
     return "" if ty.kind == "string" else 0.0 if ty.kind == "float" else 0
 
 
-def _fitter(ty: Ty):
-    """What storing into a variable of type ``ty`` does to a value: an integer narrower than
-    64 bits, or unsigned, wraps as C converts it; anything else is kept."""
-    if ty.kind != "int" or (ty.size == 8 and ty.signed):
+def _converter(source: Ty, target: Ty):
+    """What converting a value of type ``source`` to ``target`` (a cast, an assignment to a
+    typed variable) does, as DTrace's code does it: nothing when the sizes and signedness
+    agree or an unsigned value widens (the register keeps its 64 bits, even beyond the
+    type's size); else the value is cut to the target's size, signed as the target is."""
+    if target.kind != "int" or source.kind not in ("int", "any"):
         return _identity
-    wrap = _wrapper(ty)
+    if source.kind == "int" and (
+            (source.size == target.size and source.signed == target.signed) or
+            (target.size > source.size and not source.signed) or target.size == 8 and
+            source.size < 8):
+        return _identity
+    wrap = _wrapper(target)
     return lambda value: wrap(value) if type(value) is int else value
+
+
+def converts(source: Ty, target: Ty) -> bool:
+    """Whether a value of type ``source`` changes when converted to ``target``."""
+    return _converter(source, target) is not _identity
+
+
+def _converted(fn, convert):
+    if convert is _identity:
+        return fn
+    return lambda f: convert(fn(f))
 
 
 def _kind_word(ty: Ty) -> str:

@@ -45,7 +45,7 @@ class Operand:
     op: str = ""         # binary: + - * & | ^
     left: "Operand | None" = None
     right: "Operand | None" = None
-    size: int = 8        # binary: the result's size and sign by C's conversions
+    size: int = 8        # binary: the result's type by C's conversions (its sign decides)
     signed: bool = True
     text: bytes = b""    # "literal": a string constant's bytes (UTF-8, no NUL)
 
@@ -70,7 +70,7 @@ class KernelStatement:
 @dataclass
 class KernelClause:
     conditions: list[tuple[Operand, str, Operand, str]]  # left op right, "signed",
-                                                          # "unsigned64" or "unsigned32"
+                                                          # or "unsigned" (64 bits)
     statements: list                                     # KernelStatement | KernelAssign, in order
 
 
@@ -126,6 +126,10 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
         target, _, value = node.children
         variable = _thread_variable(compiler, target)
         if variable is not None:
+            from usdtgen.trace.script.compile import converts
+            declared = compiler.tls_types.get(str(target.children[1]))
+            if declared is not None and converts(compiler.expr(value)[1], declared):
+                raise NotKernel("an assignment that narrows its value is done in userspace")
             statements.append(KernelAssign(variable, _operand(compiler, value, probe)))
             continue
         name = _aggregation_name(target)
@@ -225,9 +229,9 @@ def _conjunction(compiler, node, probe, out) -> None:
     right = _operand(compiler, node.children[2], probe)
     if ty.kind != "int" or rty.kind != "int":
         raise NotKernel("a comparison's types are unknown")
-    result = usual_arithmetic(ty, rty)                  # as userspace compares: C's conversions
+    result = usual_arithmetic(ty, rty)          # as userspace compares: 64-bit registers
     out.append((left, str(node.children[1]), right,
-                "signed" if result.signed else f"unsigned{8 * result.size}"))
+                "signed" if result.signed else "unsigned"))
 
 
 STRING_LITERAL_MAX = 128       # bytes of a string constant compared in the kernel
@@ -386,11 +390,7 @@ def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: in
         _load(code, operand.right, specs, arch, site_relative, dst, fail, variables_fd,
               depth + 1)
         code.emit(bpf.ldx64(1, 10, SPILL - 8 * depth))
-        op = operand.op
-        if op in ("/", "%", ">>") and operand.size < 8:
-            # the upper bits take part here: both sides as C converted them first
-            _narrow(code, 1, operand.size, operand.signed)
-            _narrow(code, dst, operand.size, operand.signed)
+        op = operand.op                           # (in 64 bits, as DTrace's registers)
         if op in ("/", "%"):
             code.emit(bpf.divide_reg(1, dst, operand.signed, remainder=op == "%"))
         elif op in ("<<", ">>"):
@@ -400,8 +400,6 @@ def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: in
         else:
             code.emit(bpf.alu_reg(ARITHMETIC[op], 1, dst))
         code.emit(bpf.mov_reg(dst, 1))
-        if operand.size < 8:                      # C: the result wraps at its size
-            _narrow(code, dst, operand.size, operand.signed)
         return
     if operand.kind == "timestamp":
         code.emit(bpf.call(bpf.KTIME_GET_NS), bpf.mov_reg(dst, 0))
@@ -486,8 +484,6 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     for division in divisions:
         _load(code, division.right, specs, arch, site_relative, R_TMP, "pass",
               site.thread_variables_fd)
-        if division.size < 8:
-            _narrow(code, R_TMP, division.size, division.signed)
         code.jump(lambda off: bpf.jump_imm("==", True, R_TMP, 0, off), "pass")
     map_index = 0
     for n, clause in enumerate(site.clauses):
@@ -501,9 +497,6 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                       site.thread_variables_fd)
             _load(code, right, specs, arch, site_relative, R_TMP2, next_clause,
                       site.thread_variables_fd)
-            if how == "unsigned32":
-                for reg in (R_TMP, R_TMP2):
-                    code.emit(bpf.alu_imm("lsh", reg, 32), bpf.alu_imm("rsh", reg, 32))
             inverse = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
             code.jump(lambda off, inverse=inverse, signed=how == "signed":
                       bpf.jump_reg(inverse, signed, R_TMP, R_TMP2, off), next_clause)

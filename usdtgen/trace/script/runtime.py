@@ -12,8 +12,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from usdtgen.trace.script.aggregate import Aggregation, KeyType, format_key, json_dump, \
-    new_state, scalar_value
+from usdtgen.trace.script.aggregate import Aggregation, KeyType, absent_state, format_key, \
+    json_dump, scalar_value
 from usdtgen.trace.script.compile import FAULT_BADADDR, MAX_ARGS, Firing, Fault, ProbeInfo
 from usdtgen.trace.script.memory import BadAddress, Memory, print_text
 
@@ -159,9 +159,10 @@ class Output:
 
     def trace_action(self, fn, ty):
         size = ty.size if ty.kind == "int" else 8
+        narrow = _narrower(ty)
 
         def run(f):
-            value = fn(f)
+            value = narrow(fn(f))
             if self.as_json:
                 self.write(json_dump({"type": "trace", "probe": _probe_name(f),
                                       "value": value}) + "\n")
@@ -194,8 +195,20 @@ class Output:
             for aggregation in aggregations:
                 self.write(json_dump(aggregation.json_object(options)) + "\n")
             return
-        if fmt is None:
+        if fmt is None and len(aggregations) == 1:
             self.write("\n" + first.default_text(options))
+            return
+        if fmt is None:                  # the keys, then each one's value as printa(@x) has it
+            out = ["\n"]
+            for key in _joined_keys(aggregations, options):
+                out.append("".join(format_key(value, kt)
+                                   for value, kt in zip(key, first.key_types)))
+                for aggregation in aggregations:
+                    state = aggregation.entries.get(key)
+                    out.append(aggregation.value_text(
+                        state if state is not None else absent_state(aggregation.function)))
+                out.append("\n")
+            self.write("".join(out))
             return
         keys = first.sorted_keys(options) if len(aggregations) == 1 else \
             _joined_keys(aggregations, options)
@@ -219,6 +232,17 @@ class Output:
         self.write("".join(out))
 
 
+def _narrower(ty):
+    """A value as it is recorded: an integer at its type's size (signed as the type is)."""
+    if ty.kind != "int" or ty.size >= 8:
+        return lambda value: value
+    bits = 8 * ty.size
+    mask, half = (1 << bits) - 1, 1 << (bits - 1)
+    if ty.signed:
+        return lambda value: ((value + half) & mask) - half if type(value) is int else value
+    return lambda value: value & mask if type(value) is int else value
+
+
 def hex_dump(data: bytes) -> str:
     """Bytes as dtrace's tracemem() shows them."""
     lines = ["", "             " + "".join(f"{i:x}  " for i in range(16)) + "0123456789abcdef"]
@@ -235,16 +259,19 @@ def _probe_name(f: Firing) -> str:
 
 
 def _joined_keys(aggregations, options) -> list:
-    """Every key of the aggregations, sorted by the one at position ``aggsortpos``."""
+    """Every key of the aggregations, sorted by the values of the one at position
+    ``aggsortpos``, ties by those of the ones after it (and then from the first), as DTrace
+    sorts them."""
     keys = dict.fromkeys(key for aggregation in aggregations for key in aggregation.entries)
     position = min(int(options.get("aggsortpos", 0) or 0), len(aggregations) - 1)
-    return aggregations[position].sorted_keys(options, list(keys))
+    others = aggregations[position + 1:] + aggregations[:position]
+    return aggregations[position].sorted_keys(options, list(keys), others)
 
 
 def _aggregation_value(piece, aggregation: Aggregation, key) -> str:
     state = aggregation.entries.get(key)
     if state is None:
-        state = new_state(aggregation.function)
+        state = absent_state(aggregation.function)
     if aggregation.function.name in ("quantize", "lquantize", "llquantize"):
         return aggregation.value_text(state)
     return piece.render(scalar_value(aggregation.function, state, aggregation.normal))
@@ -336,7 +363,7 @@ class Machine:
     def set_option_at_run_time(self, name: str, value) -> None:
         """setopt(): a bad name or value is reported (as dtrace does) and the script goes on;
         options that size buffers are fixed once tracing has started."""
-        from usdtgen.trace.script.compile import OPTIONS_FLAGS, OPTIONS_WITH_VALUES
+        from usdtgen.trace.script.compile import FLAG_WORDS, OPTIONS_FLAGS, OPTIONS_WITH_VALUES
         if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
             self.errors.write(f"usdtgen: setopt(): unknown option {name!r}\n")
             return
@@ -345,7 +372,11 @@ class Machine:
                               "script runs\n")
             return
         if name in OPTIONS_FLAGS:
-            value = True
+            if value not in (None, True, "") and str(value).lower() not in FLAG_WORDS:
+                self.errors.write(f"usdtgen: setopt(): option {name} is a flag: it takes "
+                                  f"one of {', '.join(sorted(FLAG_WORDS))}, not {value!r}\n")
+                return
+            value = True if value in (None, True, "") else FLAG_WORDS[str(value).lower()]
         try:
             if name in ("switchrate", "aggrate", "statusrate", "cleanrate"):
                 parse_rate(value)
