@@ -7,7 +7,8 @@ The scripts run in parallel once per session; then one test per script reports i
 Scripts that do not pass yet are listed, each with the reason, in
 tests/dtrace_suite/known_failures.txt: they are expected failures, strictly, so a script that
 starts passing fails here until it is taken off the list. Those listed as "refused by design"
-(a kernel facility or a destructive action) must go on being refused with one clean error. ``python
+(a kernel facility or a destructive action) must go on being refused with one clean error;
+the two harness.NOT_APPLICABLE ones (limits of illumos' implementation) must run cleanly. ``python
 tests/dtrace_suite/harness.py`` prints the pass rate per directory.
 """
 from __future__ import annotations
@@ -42,6 +43,10 @@ def test_the_suite_is_there():
 @pytest.mark.parametrize("test", TESTS)
 def test_script(outcomes, test):
     outcome = outcomes[test]
+    if test in harness.NOT_APPLICABLE:
+        # a limit of illumos' implementation, not of D: it runs, and cleanly
+        assert "traceback" not in outcome.reason.lower(), outcome.reason
+        return
     if KNOWN.get(test, "").startswith(harness.REFUSED_MARK):
         # what has no meaning in user space: refused with one clean error, as specified
         assert outcome.refused, outcome.reason

@@ -281,6 +281,7 @@ class Compiler:
                            "BEGIN { trace(1); }", self.parsed.markers)
         for clause in self.clauses:           # check every clause once, argument types unknown
             self.bind(clause, None)
+        self.check_end_reserve()
         if not self.machine.options.get("defaultargs"):
             for i, text in enumerate(self.macro_args, start=1):
                 if i not in self.used_macros:
@@ -683,6 +684,41 @@ class Compiler:
         clause.records = body is None or not statements or any(
             _records(s) for s in statements)
         return clause
+
+    def check_end_reserve(self) -> None:
+        """With bufpolicy=fill, DTrace keeps room in the buffer for what END records: an END
+        clause recording more than bufsize bytes cannot be enabled. A record is a 12-byte
+        header, then each recorded value at its size (a string at strsize)."""
+        options = self.machine.options
+        if options.get("bufpolicy") != "fill" or "bufsize" not in options:
+            return
+        from usdtgen.trace.script.runtime import parse_size
+        bufsize = parse_size(options["bufsize"])
+        for clause in self.clauses:
+            if not any(d.kind == "END" for d in clause.descriptions):
+                continue
+            size = 12 + sum(self.recorded_size(node) for node in clause.node.iter_subtrees()
+                            if node.data == "call" and str(node.children[0]) in
+                            ("trace", "printf", "printa", "tracemem", "exit"))
+            if size > bufsize:
+                raise self.error(clause.node, f"END records {size} bytes, more than "
+                                              f"bufsize={options['bufsize']} holds: END "
+                                              "enablings exceed the size of the principal "
+                                              "buffer (bufpolicy=fill)")
+
+    def recorded_size(self, call: Tree) -> int:
+        """The bytes an action's values take in a record (its format excluded)."""
+        self.this_types = dict(self.declared_this)
+        total = 0
+        for arg in self.call_args(call):
+            if isinstance(arg, Tree) and arg.data in ("string_literal", "aggregation"):
+                continue
+            try:
+                ty = self.expr(arg)[1]
+            except ScriptError:
+                ty = LONG
+            total += self.machine.strsize if ty.kind == "string" else max(ty.size, 1)
+        return total
 
     def check_speculation_order(self, statements: list) -> None:
         """DTrace's rules for a clause's speculation actions, in the order written:

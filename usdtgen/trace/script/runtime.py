@@ -339,8 +339,9 @@ class Machine:
             if size < SIZE_OPTIONS[name]:
                 raise OptionError(f"option {name} is at least {SIZE_OPTIONS[name]} bytes, "
                                   f"not {value}")
-            if name == "bufsize" and size == 0:
-                raise OptionError("option bufsize=0: a buffer needs some bytes")
+            if name == "bufsize" and size < 8:
+                raise OptionError(f"option bufsize={value}: a buffer holds at least 8 bytes "
+                                  "(one record's header)")
         if name == "nspec":
             try:
                 if not 1 <= int(value) <= 1 << 16:
