@@ -281,6 +281,9 @@ def _size_in_pages(text: str) -> int:
 @click.option("-U", "undefines", multiple=True, metavar="NAME", help="Undefine a macro for -C.")
 @click.option("-Z", "allow_unmatched", is_flag=True,
               help="With a D script: allow probe descriptions that match no probe.")
+@click.option("-x", "d_options", multiple=True, metavar="OPT[=VALUE]",
+              help="With a D script: set a D option, as '#pragma D option OPT[=VALUE]' "
+                   "does (-x quiet, -x strsize=512, -x aggsortrev).")
 @click.option("--no-kernel-aggregation", "userspace_only", is_flag=True,
               help="With a D script: aggregate every event in usdtgen, even where a BPF "
                    "program could count in the kernel.")
@@ -294,7 +297,8 @@ def _size_in_pages(text: str) -> int:
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
                   script_text, script_file, use_cpp, includes, defines, undefines,
-                  allow_unmatched, userspace_only, buffer_size, strsize, args) -> None:
+                  allow_unmatched, d_options, userspace_only, buffer_size, strsize,
+                  args) -> None:
     """Trace USDT probes with kernel uprobes and print each hit with its arguments,
     or run a D script over them (-e, -s).
 
@@ -316,10 +320,10 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         cpp = (includes, defines, undefines) if use_cpp else None
         _run_script_command(script_text, script_file, pid, command, as_json, types_file,
                             output, duration, quiet, allow_unmatched, buffer_size, args, printf,
-                            not userspace_only, cpp)
+                            not userspace_only, cpp, d_options)
         return
-    if use_cpp or includes or defines or undefines:
-        raise click.UsageError("-C, -I, -D and -U go with a D script (-e or -s)")
+    if use_cpp or includes or defines or undefines or d_options:
+        raise click.UsageError("-C, -I, -D, -U and -x go with a D script (-e or -s)")
     if pid is None and command is None and not args:
         raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
     targets, patterns = split_list_arguments(args, pid is not None or command is not None)
@@ -378,7 +382,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
 def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,
                         duration, quiet, allow_unmatched, buffer_size, args, printf,
-                        kernel: bool, cpp=None) -> None:
+                        kernel: bool, cpp=None, d_options=()) -> None:
     """``usdtgen trace -e/-s``: compile the D script, trace, print as dtrace does."""
     from usdtgen.trace.script.parse import parse_script
     from usdtgen.trace.script.run import has_usdt_clauses, load_script, run_script, trace_config
@@ -417,7 +421,7 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
                 raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
             target = positional.pop(0)
         script = load_script(text, filename, positional, stream, sys.stderr, as_json, quiet,
-                             allow_unmatched, kernel, parsed)
+                             allow_unmatched, kernel, parsed, d_options)
         pages = _size_in_pages(buffer_size) if buffer_size else None
         config = trace_config(script, target, pid, command, _load_types(types_file), duration,
                               pages)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 
 import pytest
 
+from conftest import USDTGEN, require
 from usdtgen.errors import ScriptError
 from usdtgen.trace.script.run import load_script
 
@@ -527,3 +529,27 @@ def test_compile_error(text, args, line, col, phrase):
     assert phrase in first
     assert "Traceback" not in message
     assert 'File "' not in message
+
+
+# -- -x: D options from the command line, as dtrace(1) takes them --------------------------------
+
+def _trace(*args):
+    require(USDTGEN is not None, "the usdtgen executable is not installed")
+    return subprocess.run([USDTGEN, "trace", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_x_sets_options_as_pragmas_do():
+    result = _trace("-x", "quiet", "-x", "aggsortrev=yes", "-e",
+                    "BEGIN { @[1] = count(); @[2] = count(); @[2] = count(); exit(0); }")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "\n        2                2\n        1                1\n"
+
+
+@pytest.mark.parametrize("option, phrase", [("nosuch", "unknown option 'nosuch'"),
+                                            ("quiet=maybe", "option quiet is a flag"),
+                                            ("strsize=abc", "option strsize needs a size")])
+def test_x_refuses_what_dtrace_refuses(option, phrase):
+    result = _trace("-x", option, "-e", "BEGIN { exit(0); }")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"usdtgen: -x {option}: {phrase}")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

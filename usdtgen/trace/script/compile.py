@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from lark import Token, Tree
 
-from usdtgen.errors import Loc, ScriptError
+from usdtgen.errors import Loc, ScriptError, UsdtgenError
 from usdtgen.provider.cpp import original_line
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
@@ -197,13 +197,19 @@ def _wrapper(ty: Ty):
     return lambda v: v & mask
 
 
+class CommandOptionError(UsdtgenError):
+    """A ``-x`` option usdtgen does not have, or a value it refuses."""
+
+
 class Compiler:
     """Turns a ParsedScript into clauses, options and the state they share (a Machine)."""
 
-    def __init__(self, parsed: ParsedScript, machine, macro_args: list[str]):
+    def __init__(self, parsed: ParsedScript, machine, macro_args: list[str],
+                 command_options=()):
         self.parsed = parsed
         self.machine = machine
         self.macro_args = macro_args
+        self.command_options = list(command_options)      # -x NAME[=VALUE]
         self.used_macros: set[int] = set()
         self.clauses: list[Clause] = []
         self.global_types: dict[str, Ty] = {}
@@ -251,6 +257,12 @@ class Compiler:
             if isinstance(item, Tree) and item.data == "typedef":
                 self.typedef(item)
         self.machine.psinfo_type = self.typedefs["psinfo_t"]
+        for text in self.command_options:
+            try:
+                self.set_named_option(text, lambda message, hint="": CommandOptionError(
+                    f"-x {text}: {message}" + (f" ({hint})" if hint else "")))
+            except ValueError as e:                      # (a value the option refuses)
+                raise CommandOptionError(f"-x {text}: {e}") from None
         for item in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "PRAGMA"):
             self.pragma(item)
         try:
@@ -296,18 +308,8 @@ class Compiler:
         if len(words) < 2 or words[1] != "D":
             return                                   # not a D pragma: cpp's, ignored
         if len(words) >= 4 and words[2] == "option":
-            name, _, value = words[3].partition("=")
-            if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
-                known = sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)
-                raise self.error(token, f"unknown option {name!r}", "options: " + " ".join(known))
-            if name in OPTIONS_FLAGS and value:
-                if value.lower() not in FLAG_WORDS:
-                    raise self.error(token, f"option {name} is a flag: set it, or give it "
-                                            f"one of {', '.join(sorted(FLAG_WORDS))} "
-                                            f"(not {value})")
-                self.machine.set_option(name, FLAG_WORDS[value.lower()])
-            else:
-                self.machine.set_option(name, value if value else True)
+            self.set_named_option(words[3], lambda message, hint="": self.error(token, message,
+                                                                                 hint))
         elif len(words) >= 3 and words[2] == "error":
             message = token.value.split("error", 1)[1].strip().strip('"')
             raise self.error(token, f"#pragma D error: {message}")
@@ -322,6 +324,21 @@ class Compiler:
                 raise self.error(token, "#pragma D attributes needs "
                                         "NAME-STABILITY/DATA-STABILITY/CLASS and a name")
         # binding, and depends_on of a provider or module: nothing to do for a tracer
+
+    def set_named_option(self, text: str, error) -> None:
+        """``NAME`` or ``NAME=VALUE``, of a pragma or of ``-x``: checked, then set;
+        ``error(message, hint)`` makes the exception a mistake raises."""
+        name, _, value = text.partition("=")
+        if name not in OPTIONS_FLAGS and name not in OPTIONS_WITH_VALUES:
+            known = sorted(OPTIONS_FLAGS | OPTIONS_WITH_VALUES)
+            raise error(f"unknown option {name!r}", "options: " + " ".join(known))
+        if name in OPTIONS_FLAGS and value:
+            if value.lower() not in FLAG_WORDS:
+                raise error(f"option {name} is a flag: set it, or give it one of "
+                            f"{', '.join(sorted(FLAG_WORDS))} (not {value})")
+            self.machine.set_option(name, FLAG_WORDS[value.lower()])
+        else:
+            self.machine.set_option(name, value if value else True)
 
     def folded(self, node, fn) -> int | None:
         """The value of an integer expression made only of literals and operators (no

@@ -28,14 +28,14 @@ class Script:
 
     def __init__(self, text: str, filename: str, macro_args=(), stream=None, errors=None,
                  as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
-                 kernel: bool = True, parsed: ParsedScript | None = None):
+                 kernel: bool = True, parsed: ParsedScript | None = None, options=()):
         parsed = parsed if parsed is not None else parse_script(text, filename)
         self.parsed = parsed
         self.filename = filename
         self.machine = machine = Machine(stream, errors, as_json)
         if quiet or parsed.shebang_quiet:
             machine.options["quiet"] = True
-        self.compiler = Compiler(parsed, machine, list(macro_args))
+        self.compiler = Compiler(parsed, machine, list(macro_args), options)
         try:
             self.clauses = self.compiler.compile()
         except OptionError as e:
@@ -354,10 +354,12 @@ def has_usdt_clauses(parsed: ParsedScript) -> bool:
 
 def load_script(text: str, filename: str, macro_args=(), stream=None, errors=None,
                 as_json: bool = False, quiet: bool = False, allow_unmatched: bool = False,
-                kernel: bool = True, parsed: ParsedScript | None = None) -> Script:
-    """Compile a script (``parsed``: its text already parsed by parse_script)."""
+                kernel: bool = True, parsed: ParsedScript | None = None,
+                options=()) -> Script:
+    """Compile a script (``parsed``: its text already parsed by parse_script; ``options``:
+    NAME[=VALUE] set as by ``-x``, before the script's own pragmas)."""
     return Script(text, filename, macro_args, stream, errors, as_json, quiet, allow_unmatched,
-                  kernel, parsed)
+                  kernel, parsed, options)
 
 
 MAX_BUFFER_BYTES = 256 << 20     # what a bufsize option can give the ring buffer
