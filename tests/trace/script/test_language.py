@@ -364,6 +364,17 @@ def test_long_double_bytes_are_the_machines(value):
     assert float_from_bytes(float_to_bytes(value, 8)) == value
 
 
+def test_curlwpsinfo_is_the_firing_thread():
+    # BEGIN fires in this (running, time-shared) thread; DTrace's translator gives no pr_nice
+    _, out, err = run_d(begin(r'printf("%d %c %d %s\n", curlwpsinfo->pr_lwpid == tid, '
+                              r'curlwpsinfo->pr_sname, curlwpsinfo->pr_state, '
+                              r'stringof(curlwpsinfo->pr_clname));'))
+    assert err == ""
+    assert out == "1 O 6 TS\n\n"
+    with pytest.raises(ScriptError, match="pr_nice"):
+        run_d(begin(r'trace(curlwpsinfo->pr_nice);'))
+
+
 def test_process_relations():
     # BEGIN fires in usdtgen's own process: a child of $ppid, of pid 1, of itself; not of a
     # process that has never existed; $pgid and $sid are this process's group and session

@@ -90,7 +90,8 @@ PREDEFINED = {"NULL": 0, "DTRACEFLT_UNKNOWN": 0, "DTRACEFLT_BADADDR": 1, "DTRACE
               **{s.name: int(s) for s in signal.Signals}}
 BUILTINS = {"pid", "tid", "execname", "timestamp", "vtimestamp", "walltimestamp", "cpu",
             "probeprov", "probemod", "probefunc", "probename", "id", "epid", "ppid", "uid",
-            "gid", "errno", "curthread", "arg", "args", "self", "this", "curpsinfo"}
+            "gid", "errno", "curthread", "arg", "args", "self", "this", "curpsinfo",
+            "curlwpsinfo"}
 
 
 class Fault(Exception):
@@ -257,6 +258,7 @@ class Compiler:
             if isinstance(item, Tree) and item.data == "typedef":
                 self.typedef(item)
         self.machine.psinfo_type = self.typedefs["psinfo_t"]
+        self.machine.lwpsinfo_type = self.typedefs["lwpsinfo_t"]
         for text in self.command_options:
             try:
                 self.set_named_option(text, lambda message, hint="": CommandOptionError(
@@ -1109,7 +1111,7 @@ class Compiler:
             if ty.kind == "void":
                 raise self.error(key_node, "this has no value to be a key")
             if ty.kind in ("struct", "union") or key_node.data == "name" and \
-                    str(key_node.children[0]) == "curpsinfo":
+                    str(key_node.children[0]) in ("curpsinfo", "curlwpsinfo"):
                 raise self.error(key_node, f"an aggregation key cannot be {type_name(ty)}",
                                  "use its members as keys")
         params = ()
@@ -1338,6 +1340,8 @@ class Compiler:
             return self.builtin(name), _BUILTIN_TYPES[name]
         if name == "curpsinfo":
             return machine.psinfo_address, pointer_to(self.typedefs["psinfo_t"])
+        if name == "curlwpsinfo":
+            return machine.lwpsinfo_address, pointer_to(self.typedefs["lwpsinfo_t"])
         if name in ("self", "this"):
             raise self.error(node, f"{name} must be followed by ->name")
         if name == "args":

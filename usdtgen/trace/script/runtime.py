@@ -306,6 +306,7 @@ class Machine:
         self.aggregations: dict[str, Aggregation] = {}
         self.memory = Memory()            # D's own: arrays, structs, alloca()
         self.psinfo_type = None           # (curpsinfo's, from the compiler's prelude)
+        self.lwpsinfo_type = None         # (curlwpsinfo's)
         self.strtok_rest = None           # what strtok(NULL, ...) goes on with
         self.output = Output(self, stream if stream is not None else sys.stdout, as_json)
         self.errors = errors if errors is not None else sys.stderr
@@ -575,15 +576,53 @@ class Machine:
             "pr_fname": (status.get("Name") or [""])[0],
             "pr_psargs": b" ".join(args).decode("utf-8", "replace")[:79],
         }
-        ty = self.psinfo_type
-        address = f.this["\0psinfo"] = self.memory.allocate(ty.size, scratch=True)
+        address = f.this["\0psinfo"] = self._filled(self.psinfo_type, values)
+        return address
+
+    def lwpsinfo_address(self, f: Firing) -> int:
+        """The address of an lwpsinfo_t of ``f``'s thread, filled from /proc/PID/task/TID
+        for this firing (illumos' state numbers and letters; the priority as Linux gives it;
+        kernel addresses 0)."""
+        address = f.this.get("\0lwpsinfo")
+        if address is not None:
+            return address
+        try:
+            with open(f"/proc/{f.pid}/task/{f.tid}/stat") as stat_file:
+                text = stat_file.read()
+            stat = text[text.rfind(")") + 2:].split()
+        except OSError:
+            stat = []
+        try:
+            with open(f"/proc/{f.pid}/task/{f.tid}/syscall") as syscall_file:
+                syscall = syscall_file.read().split()
+            syscall_number = int(syscall[0]) if syscall and syscall[0].isdigit() else 0
+        except (OSError, ValueError):
+            syscall_number = 0                    # running, or not to be read
+        letter = stat[0] if stat else "R"
+        state = {"R": 6, "S": 1, "D": 1, "I": 1, "T": 4, "t": 4, "Z": 3, "X": 3}.get(letter, 2)
+        policy = int(stat[38]) if len(stat) > 38 else 0
+        values = {
+            "pr_lwpid": f.tid, "pr_state": state, "pr_sname": ord("O" if state == 6 else
+                                                                  letter[0]),
+            "pr_syscall": syscall_number, "pr_pri": int(stat[15]) if len(stat) > 15 else 0,
+            "pr_onpro": int(stat[36]) if len(stat) > 36 else 0,
+            "pr_bindpro": -1, "pr_bindpset": -1,
+            "pr_clname": "RT" if policy in (1, 2) else "TS",
+        }
+        address = f.this["\0lwpsinfo"] = self._filled(self.lwpsinfo_type, values)
+        return address
+
+    def _filled(self, ty, values: dict) -> int:
+        """A scratch struct of type ``ty`` with ``values`` by member name (strings in char
+        arrays), the rest 0."""
+        address = self.memory.allocate(ty.size, scratch=True)
         for member in ty.record.members:
             value = values.get(member.name, 0)
+            at = address + member.offset
             if member.ty.kind == "array":
-                data = value.encode("utf-8", "replace")[:member.ty.size - 1]
-                self.memory.write(address + member.offset, data)
+                self.memory.write(at, value.encode("utf-8", "replace")[:member.ty.size - 1])
             else:
-                self.memory.store(address + member.offset, member.ty, value)
+                self.memory.store(at, member.ty, value)
         return address
 
     def descends_from(self, pid: int, ancestor: int) -> bool:

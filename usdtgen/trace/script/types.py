@@ -93,7 +93,8 @@ _NAMED_INTEGERS = {
 
 
 
-# The types D predefines that have a meaning on Linux: psinfo_t, what curpsinfo points to
+# The types D predefines that have a meaning on Linux: psinfo_t and lwpsinfo_t, what
+# curpsinfo and curlwpsinfo point to (with the members DTrace's translators give them)
 # (illumos' member names and order; filled from /proc when a clause reads it).
 PRELUDE = """
 typedef struct psinfo {
@@ -104,6 +105,11 @@ typedef struct psinfo {
     char pr_dmodel; int pr_taskid; int pr_projid; int pr_nzomb; int pr_poolid; int pr_zoneid;
     int pr_contract;
 } psinfo_t;
+typedef struct lwpsinfo {
+    int pr_flag; int pr_lwpid; uintptr_t pr_addr; uintptr_t pr_wchan; char pr_stype;
+    char pr_state; char pr_sname; short pr_syscall; int pr_pri; char pr_clname[8];
+    int pr_onpro; int pr_bindpro; int pr_bindpset; int pr_lgrp;
+} lwpsinfo_t;
 typedef uint32_t ipaddr_t;
 typedef uint32_t in_addr_t;
 typedef struct in6_addr {
