@@ -161,6 +161,12 @@ CASES = [
     ("cleanpath", r'printf("%s %s %s %s\n", cleanpath("/a/b/../c//d/./"), '
                   r'cleanpath("/../x"), cleanpath("a/./b"), cleanpath("/x/."));',
      "/a/c/d/ /x a/b /x/.\n"),
+    # json(): a value by its selector, as text; NULL when absent or the document is broken
+    ("json", r'j = "{\"a\": {\"b\": [1, 2.50, \"x\"]}, \"t\": true, \"n\": null}"; '
+             r'printf("%s|%s|%s|%s|%s|%s|%d\n", json(j, "a.b[1]"), json(j, "a.b[2]"), '
+             r'json(j, "t"), json(j, "n"), json(j, "a.b"), json(j, "a.c"), '
+             r'json("{\"a\": 1", "a") == NULL);',
+     "2.50|x|true|null|[1,2.50,\"x\"]||1\n"),
     # -- network byte order (x86-64 is little-endian: hton* swap the bytes)
     ("htons-htonl", r'printf("%x %x %x\n", htons(0x1234), htonl(0x12345678), '
                     r'htonll(0x0102030405060708));', "3412 78563412 807060504030201\n"),
@@ -264,6 +270,11 @@ DECLARATION_CASES = [
                           'printf("%*s%s\\n", self->indent, "", "call"); self->indent += 2; '
                           'printf("%*s%s|%-*d|%.*s\\n", self->indent, "", "nested", 4, 7, 2, '
                           '"abc"); }\n', "  call\n    nested|7   |ab\n"),
+    # a string variable holds strsize bytes at most
+    ("strsize-cuts-string-variables", '#pragma D option strsize=4\nBEGIN { s = "abcdef"; '
+                                      'this->t = strjoin(s, "xyz"); '
+                                      'printf("%s %s %d\\n", s, this->t, strlen(s)); }\n',
+     "abcd abcd 4\n"),
     # an associative array's elements may be arrays: int a[string][3]
     ("array-elements", 'int a[string][3];\nBEGIN { a["x"][2] = 5; a["y"][0] = 1; '
                        'printf("%d %d %d %d\\n", a["x"][2], a["x"][0], a["y"][0], '

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import ipaddress
+import json
 import operator
 import os
 import signal
@@ -67,7 +68,7 @@ UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "use
                "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
                "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
                "uaddr": "user symbols"}
-STRING_FUNCTIONS = {"copyinstr": (1, 2), "strtok": (2, 2), "cleanpath": (1, 1),
+STRING_FUNCTIONS = {"copyinstr": (1, 2), "strtok": (2, 2), "cleanpath": (1, 1), "json": (2, 2),
                     "htons": (1, 1), "htonl": (1, 1), "htonll": (1, 1), "ntohs": (1, 1),
                     "ntohl": (1, 1), "ntohll": (1, 1), "inet_ntoa": (1, 1),
                     "inet_ntoa6": (1, 1), "inet_ntop": (2, 2), "stringof": (1, 1), "strlen": (1, 1),
@@ -2273,7 +2274,7 @@ class Compiler:
                 raise self.error(node, f"{name} is {_a_kind(declared)}; it cannot take "
                                        f"{_a_kind(ty)}")
             store = machine.globals
-            fit = _converter(ty, declared)
+            fit = self.fitter(ty, declared)
 
             def make(value):
                 def assign(f):
@@ -2294,7 +2295,7 @@ class Compiler:
             if {declared.kind, ty.kind} == {"int", "string"}:
                 raise self.error(node, f"{scope}->{member} is {_a_kind(declared)}; it "
                                        f"cannot take {_a_kind(ty)}")
-            fit = _converter(ty, declared)
+            fit = self.fitter(ty, declared)
             if scope == "this":
                 def make(value):
                     def assign(f):
@@ -2337,7 +2338,7 @@ class Compiler:
                 key_fns.insert(0, lambda f: f.tid)
             key = _key_function(key_fns)
             array = machine.arrays.setdefault(name, {})
-            fit = _converter(ty, declared)
+            fit = self.fitter(ty, declared)
 
             def make(value):
                 def assign(f):
@@ -2350,6 +2351,20 @@ class Compiler:
                 return assign
             return make
         raise self.error(target, "this cannot be assigned")
+
+    def fitter(self, source: Ty, target: Ty):
+        """What assigning a ``source`` value to a variable of type ``target`` does to it: an
+        integer converted as DTrace converts it, a string cut to strsize bytes."""
+        if target.kind != "string":
+            return _converter(source, target)
+        most = self.machine.strsize
+
+        def cut(text):
+            if type(text) is not str or len(text) * 4 <= most:
+                return text
+            data = text.encode("utf-8", "surrogateescape")
+            return text if len(data) <= most else data[:most].decode("utf-8", "ignore")
+        return cut
 
     def memory_store(self, node, address, declared: Ty, member, ty: Ty):
         """The assigning closure's maker for a place in D's memory: a struct or union is
@@ -2757,12 +2772,56 @@ def _string_function(name: str, fns):
         return (lambda f: random.getrandbits(31)), INT
     if name == "cleanpath":
         return (lambda f: _text(_cleanpath(_bytes(a(f))))), STRING
+    if name == "json":
+        return (lambda f: _json_select(a(f), b(f))), STRING
     if name in ("htons", "ntohs", "htonl", "ntohl", "htonll", "ntohll"):
         size = {"s": 2, "l": 4}.get(name[4:], 8)
         ty = {2: Ty("int", 2, False), 4: Ty("int", 4, False)}.get(size, ULONG)
         mask = (1 << (8 * size)) - 1
         return (lambda f: int.from_bytes((a(f) & mask).to_bytes(size, "little"), "big")), ty
     raise ValueError(name)                  # pragma: no cover
+
+
+def _json_select(text: str, selector: str) -> str:
+    """DTrace's json(): the value at ``selector`` (``a.b[2].c``) of the JSON document
+    ``text``, as text (a string without its quotes, a number as written, true, false, null,
+    an object or array as compact JSON); NULL ("") when the document does not parse (a
+    string cut at strsize) or has no such value."""
+    try:
+        value = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber,
+                           parse_constant=_JsonNumber)
+    except ValueError:
+        return ""
+    for part in re.findall(r"([^.\[\]]+)|\[(\d+)\]", selector):
+        name, index = part
+        if name and isinstance(value, dict) and name in value:
+            value = value[name]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return _json_text(value)
+    return str(value)
+
+
+class _JsonNumber(str):
+    """A JSON number kept as it is written (json() prints 2.50 as 2.50)."""
+
+
+def _json_text(value) -> str:
+    """Compact JSON of a parsed value whose numbers are _JsonNumbers."""
+    if isinstance(value, _JsonNumber):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def _cleanpath(path: bytes) -> bytes:
