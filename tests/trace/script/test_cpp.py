@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from conftest import USDTGEN
 
 
@@ -49,10 +51,11 @@ def test_a_preprocessor_error_is_one_clean_message(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_cpp_options_need_a_script():
-    result = trace("-C", "-c", "true")
+@pytest.mark.parametrize("option", [("-C",), ("-x", "quiet")])
+def test_cpp_options_need_a_script(option):
+    result = trace(*option, "-c", "true")
     assert result.returncode == 2
-    assert "-C, -I, -D and -U go with a D script" in result.stderr
+    assert "-C, -I, -D, -U and -x go with a D script" in result.stderr
 
 
 def test_without_cpp_a_directive_is_an_error_at_its_line():

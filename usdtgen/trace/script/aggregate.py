@@ -148,7 +148,8 @@ def make_adder(function: AggFunction):
             state = entries.get(key)
             if state is None:
                 entries[key] = state = [0] * QUANTIZE_BUCKETS
-            state[quantize_bucket(value)] += incr
+            bucket = quantize_bucket(value)
+            state[bucket] = wrap64(state[bucket] + incr)    # an int64 in DTrace: it wraps
     elif name == "lquantize":
         lo, hi, step = function.params
         levels = function.levels
@@ -158,10 +159,11 @@ def make_adder(function: AggFunction):
             if state is None:
                 entries[key] = state = [0] * (levels + 2)
             if value < lo:
-                state[0] += incr
+                bucket = 0
             else:
                 level = (value - lo) // step
-                state[levels + 1 if level >= levels else level + 1] += incr
+                bucket = levels + 1 if level >= levels else level + 1
+            state[bucket] = wrap64(state[bucket] + incr)
     elif name == "llquantize":
         bounds = function.bounds()
         size = len(bounds) + 1
@@ -170,7 +172,8 @@ def make_adder(function: AggFunction):
             state = entries.get(key)
             if state is None:
                 entries[key] = state = [0] * size
-            state[bisect_right(bounds, value)] += incr
+            bucket = bisect_right(bounds, value)
+            state[bucket] = wrap64(state[bucket] + incr)
     else:
         raise ValueError(name)
     return add

@@ -911,7 +911,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                     entries[key] = state = new_state(aggregation.function)
                 bucket = parts[nkeys]
                 if 0 <= bucket < len(state):
-                    state[bucket] += delta
+                    state[bucket] = wrap64(state[bucket] + delta)
             else:
                 entries[key] = wrap64(entries.get(key, 0) + delta)
     news = []
