@@ -375,6 +375,17 @@ def test_long_double_bytes_are_the_machines(value):
     assert float_from_bytes(float_to_bytes(value, 8)) == value
 
 
+def test_fill_policy_stops_when_the_records_fill_bufsize():
+    # each clause records a 12-byte header and a 4-byte int; END's 16 bytes are kept aside
+    # from the 64: three records fill the other 48, and the fourth stops tracing (dtrace's
+    # bufpolicy=fill); END still runs
+    clause = 'BEGIN { printf("%d\\n", i++); }\n'
+    script, out, err = run_d('#pragma D option bufpolicy=fill\n#pragma D option bufsize=64\n'
+                             'int i;\n' + clause * 5 + 'END { printf("end %d\\n", i); }\n')
+    assert err == ""
+    assert out == "0\n1\n2\nend 3\n\n"
+
+
 def test_curlwpsinfo_is_the_firing_thread():
     # BEGIN fires in this (running, time-shared) thread; DTrace's translator gives no pr_nice
     _, out, err = run_d(begin(r'printf("%d %c %d %s\n", curlwpsinfo->pr_lwpid == tid, '

@@ -165,6 +165,7 @@ class Clause:
     loc: Loc
     node: Tree
     records: bool = False           # prints something (the probe line in non-quiet mode)
+    record_bytes: int = 0           # what a firing takes of DTrace's buffer (bufpolicy=fill)
     needs: Needs = field(default_factory=Needs)
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
     this_before: dict | None = None   # this-> variables' types from the clauses above
@@ -706,25 +707,30 @@ class Compiler:
         return clause
 
     def check_end_reserve(self) -> None:
-        """With bufpolicy=fill, DTrace keeps room in the buffer for what END records: an END
-        clause recording more than bufsize bytes cannot be enabled. A record is a 12-byte
-        header, then each recorded value at its size (a string at strsize)."""
+        """With bufpolicy=fill, tracing stops once the clauses' records fill bufsize bytes,
+        and DTrace keeps room for what END records: an END clause recording more than
+        bufsize bytes cannot be enabled. A record is a 12-byte header, then each recorded
+        value at its size (a string at strsize)."""
         options = self.machine.options
         if options.get("bufpolicy") != "fill" or "bufsize" not in options:
             return
         from usdtgen.trace.script.runtime import parse_size
         bufsize = parse_size(options["bufsize"])
+        reserve = 0
         for clause in self.clauses:
+            clause.record_bytes = 12 + sum(
+                self.recorded_size(node) for node in clause.node.iter_subtrees()
+                if node.data == "call" and str(node.children[0]) in
+                ("trace", "printf", "printa", "tracemem", "exit")) if clause.records else 0
             if not any(d.kind == "END" for d in clause.descriptions):
                 continue
-            size = 12 + sum(self.recorded_size(node) for node in clause.node.iter_subtrees()
-                            if node.data == "call" and str(node.children[0]) in
-                            ("trace", "printf", "printa", "tracemem", "exit"))
-            if size > bufsize:
-                raise self.error(clause.node, f"END records {size} bytes, more than "
-                                              f"bufsize={options['bufsize']} holds: END "
+            if clause.record_bytes > bufsize:
+                raise self.error(clause.node, f"END records {clause.record_bytes} bytes, more "
+                                              f"than bufsize={options['bufsize']} holds: END "
                                               "enablings exceed the size of the principal "
                                               "buffer (bufpolicy=fill)")
+            reserve += clause.record_bytes
+        self.machine.fill_limit = max(0, bufsize - reserve)
 
     def recorded_size(self, call: Tree) -> int:
         """The bytes an action's values take in a record (its format excluded)."""

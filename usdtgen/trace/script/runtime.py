@@ -315,6 +315,8 @@ class Machine:
         self.wall_offset = time.time_ns() - time.monotonic_ns()
         self.exiting = False
         self.exit_status = 0
+        self.fill_limit = None            # bufpolicy=fill: the bytes of records to take
+        self.filled = 0
         self.error_count = 0
         self.error_clauses: list = []
         self.error_probe: ProbeInfo | None = None
@@ -480,6 +482,12 @@ class Machine:
             try:
                 if predicate is not None and not predicate(f):
                     continue
+                if self.fill_limit is not None and clause.record_bytes and \
+                        f.probe.name != "END":
+                    if self.filled + clause.record_bytes > self.fill_limit:
+                        self.exiting = True       # the buffer is full: tracing stops
+                        break
+                    self.filled += clause.record_bytes
                 show = clause.records and not output.quiet
                 if show:
                     output.probe_line(f)
