@@ -376,14 +376,36 @@ def test_long_double_bytes_are_the_machines(value):
 
 
 def test_fill_policy_stops_when_the_records_fill_bufsize():
-    # each clause records a 12-byte header and a 4-byte int; END's 16 bytes are kept aside
-    # from the 64: three records fill the other 48, and the fourth stops tracing (dtrace's
-    # bufpolicy=fill); END still runs
+    # each clause records a 12-byte header and a 4-byte int; END's 16 bytes and its 4-byte
+    # alignment (20) are kept aside from the 64: two records fit the other 44, and the third
+    # stops tracing (dtrace's bufpolicy=fill); END still runs
     clause = 'BEGIN { printf("%d\\n", i++); }\n'
     script, out, err = run_d('#pragma D option bufpolicy=fill\n#pragma D option bufsize=64\n'
                              'int i;\n' + clause * 5 + 'END { printf("end %d\\n", i); }\n')
     assert err == ""
-    assert out == "0\n1\n2\nend 3\n\n"
+    assert out == "0\n1\nend 2\n\n"
+
+
+def test_a_record_that_does_not_fit_bufsize_drops_its_whole_clause():
+    # DTrace reserves a clause's record before its predicate runs: in 48 bytes, the first
+    # clause's 16 leave 32, too few for the second's 48 (four 8-byte printf records after the
+    # header, aligned), so it is dropped with its side effect; the third (16 bytes) fits
+    def run(bufsize):
+        return _trace("-q", "-x", f"bufsize={bufsize}", "-e",
+                      'int n; BEGIN { printf("%d\\n", n); } '
+                      'BEGIN { printf("a"); printf("b"); printf("c"); printf("d"); n++; } '
+                      'BEGIN { printf("n=%d\\n", n); exit(0); }')
+    result = run(49)
+    assert (result.returncode, result.stdout) == (0, "0\nn=0\n\n")
+    assert result.stderr == "usdtgen: 1 drop on CPU 0 (records that did not fit bufsize)\n"
+    result = run(96)                                  # room for all three: nothing dropped
+    assert (result.returncode, result.stdout, result.stderr) == (0, "0\nabcdn=1\n\n", "")
+
+
+def test_fill_policy_refuses_an_end_larger_than_bufsize():
+    with pytest.raises(ScriptError, match="END records 88 bytes, more than bufsize=32"):
+        run_d('#pragma D option bufpolicy=fill\n#pragma D option bufsize=32\n'
+              '#pragma D option strsize=64\nBEGIN { exit(0); }\nEND { trace(execname); }\n')
 
 
 def test_curlwpsinfo_is_the_firing_thread():

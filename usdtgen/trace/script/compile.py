@@ -158,6 +158,25 @@ class Needs:
     copies: set = field(default_factory=set)        # (index, size): copyin(argN, size)
 
 
+def record_layout(value_sizes: list[int]) -> tuple[int, int]:
+    """(bytes, alignment) of one firing's record in DTrace's buffer: a 12-byte header (the
+    enabling's ID and a timestamp), then each value aligned to the largest power of two up to
+    8 that divides its size; the whole rounded up to 4 bytes. A clause recording nothing
+    takes nothing."""
+    if not any(value_sizes):
+        return 0, 4
+    offset = end = 12
+    alignment = 4
+    for size in value_sizes:
+        if size == 0:
+            continue
+        align = next(a for a in (8, 4, 2, 1) if size % a == 0)
+        alignment = max(alignment, align)
+        offset = -(-offset // align) * align + size
+        end = max(end, offset)
+    return -(-end // 4) * 4, alignment
+
+
 @dataclass
 class Clause:
     index: int
@@ -165,7 +184,9 @@ class Clause:
     loc: Loc
     node: Tree
     records: bool = False           # prints something (the probe line in non-quiet mode)
-    record_bytes: int = 0           # what a firing takes of DTrace's buffer (bufpolicy=fill)
+    record_bytes: int = 0           # what a firing needs of DTrace's principal buffer
+    record_alignment: int = 4       # ... and where in it that record may start
+    commits: bool = False           # has commit(): its record stays out of the buffer
     needs: Needs = field(default_factory=Needs)
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
     this_before: dict | None = None   # this-> variables' types from the clauses above
@@ -297,7 +318,7 @@ class Compiler:
                            "BEGIN { trace(1); }", self.parsed.markers)
         for clause in self.clauses:           # check every clause once, argument types unknown
             self.bind(clause, None)
-        self.check_end_reserve()
+        self.size_records()
         if not self.machine.options.get("defaultargs"):
             for i, text in enumerate(self.macro_args, start=1):
                 if i not in self.used_macros:
@@ -706,45 +727,79 @@ class Compiler:
             _records(s) for s in statements)
         return clause
 
-    def check_end_reserve(self) -> None:
-        """With bufpolicy=fill, tracing stops once the clauses' records fill bufsize bytes,
-        and DTrace keeps room for what END records: an END clause recording more than
-        bufsize bytes cannot be enabled. A record is a 12-byte header, then each recorded
-        value at its size (a string at strsize)."""
-        options = self.machine.options
-        if options.get("bufpolicy") != "fill" or "bufsize" not in options:
-            return
-        from usdtgen.trace.script.runtime import parse_size
-        bufsize = parse_size(options["bufsize"])
-        reserve = 0
+    def size_records(self) -> None:
+        """Each clause's record in DTrace's principal buffer, laid out as DTrace's kernel lays
+        out an enabling's records, and, when the script sets bufsize, the buffer that holds
+        them (see PrincipalBuffer). With bufpolicy=fill, END's records are kept room for: an
+        END that needs more than bufsize cannot be enabled."""
         for clause in self.clauses:
-            clause.record_bytes = 12 + sum(
-                self.recorded_size(node) for node in clause.node.iter_subtrees()
-                if node.data == "call" and str(node.children[0]) in
-                ("trace", "printf", "printa", "tracemem", "exit")) if clause.records else 0
-            if not any(d.kind == "END" for d in clause.descriptions):
-                continue
-            if clause.record_bytes > bufsize:
-                raise self.error(clause.node, f"END records {clause.record_bytes} bytes, more "
-                                              f"than bufsize={options['bufsize']} holds: END "
-                                              "enablings exceed the size of the principal "
-                                              "buffer (bufpolicy=fill)")
-            reserve += clause.record_bytes
-        self.machine.fill_limit = max(0, bufsize - reserve)
+            clause.commits = any(node.data == "call" and str(node.children[0]) == "commit"
+                                 for node in clause.node.iter_subtrees())
+            clause.record_bytes, clause.record_alignment = record_layout(
+                self.recorded_values(clause) if clause.records else [])
+        options = self.machine.options
+        if "bufsize" not in options:
+            return
+        from usdtgen.trace.script.runtime import PrincipalBuffer, parse_rate, parse_size
+        bufsize = parse_size(options["bufsize"]) & ~7     # DTrace rounds it down to 8 bytes
+        policy = str(options.get("bufpolicy", "switch"))
+        if policy == "ring":
+            return                    # a ring keeps the newest records: nothing is dropped
+        reserve = 0
+        if policy == "fill":
+            for clause in self.clauses:
+                if clause.record_bytes and any(d.kind == "END" for d in clause.descriptions):
+                    reserve += clause.record_bytes + clause.record_alignment
+            if reserve > bufsize:
+                raise self.error(self.end_clause().node,
+                                 f"END records {reserve} bytes, more than bufsize="
+                                 f"{options['bufsize']} holds: END enablings exceed the size "
+                                 "of the principal buffer (bufpolicy=fill)")
+        switch_s = parse_rate(options.get("switchrate", "1hz"))
+        self.machine.buffer = PrincipalBuffer(bufsize, policy, reserve, int(switch_s * 1e9))
 
-    def recorded_size(self, call: Tree) -> int:
-        """The bytes an action's values take in a record (its format excluded)."""
+    def end_clause(self) -> "Clause":
+        return next(c for c in self.clauses if any(d.kind == "END" for d in c.descriptions))
+
+    def recorded_values(self, clause: "Clause") -> list[int]:
+        """The sizes of the values a clause's actions record, in order, as DTrace records
+        them: each printf()/trace() argument at its type's size (a string at strsize), a
+        printf() without arguments a 64-bit zero, exit() an int, printa() each aggregation's
+        ID, tracemem() its length; speculate() and commit() record nothing."""
         self.this_types = dict(self.declared_this)
-        total = 0
-        for arg in self.call_args(call):
-            if isinstance(arg, Tree) and arg.data in ("string_literal", "aggregation"):
+        sizes: list[int] = []
+        for node in clause.node.iter_subtrees_topdown():
+            if node.data != "call":
                 continue
-            try:
-                ty = self.expr(arg)[1]
-            except ScriptError:
-                ty = LONG
-            total += self.machine.strsize if ty.kind == "string" else max(ty.size, 1)
-        return total
+            name = str(node.children[0])
+            args = self.call_args(node)
+            if name in ("printf", "system", "freopen"):
+                sizes += [self.value_size(arg) for arg in args[1:]] or [8]
+            elif name in ("trace", "print"):
+                sizes += [self.value_size(arg) for arg in args[:1]]
+            elif name == "printa":
+                sizes += [8 for arg in args
+                          if isinstance(arg, Tree) and arg.data == "aggregation"]
+            elif name == "tracemem" and len(args) >= 2:
+                sizes.append(self.constant_or(args[1], 8))
+            elif name == "exit":
+                sizes.append(4)
+            elif name in ("clear", "trunc", "normalize", "denormalize", "setopt"):
+                sizes.append(8)
+        return sizes
+
+    def value_size(self, arg) -> int:
+        try:
+            ty = self.expr(arg)[1]
+        except ScriptError:
+            return 8
+        return self.machine.strsize if ty.kind == "string" else max(ty.size, 1)
+
+    def constant_or(self, node, default: int) -> int:
+        try:
+            return self.constant(node)
+        except ScriptError:
+            return default
 
     def check_speculation_order(self, statements: list) -> None:
         """DTrace's rules for a clause's speculation actions, in the order written:

@@ -414,6 +414,11 @@ def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
     if failed:
         machine.errors.write(f"usdtgen: {failed} failed speculation{'s' if failed != 1 else ''}"
                              " (no speculative buffer free: raise nspec)\n")
+    buffer = machine.buffer
+    if buffer is not None and buffer.policy == "switch":
+        for cpu, count in sorted(buffer.drops.items()):
+            machine.errors.write(f"usdtgen: {count} drop{'s' if count != 1 else ''} on CPU "
+                                 f"{cpu} (records that did not fit bufsize)\n")
     if was_exiting or machine.exiting:
         return machine.exit_status
     return result.exit_status

@@ -56,6 +56,42 @@ RECORD_BYTES = 8       # bytes, about, of one recorded action
 
 
 @dataclass
+class PrincipalBuffer:
+    """The space of DTrace's per-CPU principal buffer, for a script that sets bufsize: each
+    firing of a clause takes its record's bytes (Clause.record_bytes), reserved before the
+    predicate runs, as DTrace reserves them. A record that does not fit is dropped with its
+    whole clause (the clause's variables are not changed either). Under the switch policy
+    the consumer empties the buffer every switchrate; under fill, the first record that does
+    not fit (END's reserve kept) fills the buffer and tracing stops."""
+    size: int                      # bytes, rounded down to 8
+    policy: str                    # "switch" or "fill"
+    reserve: int = 0               # fill: what END needs
+    switch_ns: int = 1_000_000_000
+    used: dict = field(default_factory=dict)        # CPU -> bytes taken
+    switched_at: dict = field(default_factory=dict)  # CPU -> when it was last emptied
+    drops: dict = field(default_factory=dict)       # CPU -> records dropped
+    full: bool = False
+
+    def reserve_record(self, cpu: int, needed: int, alignment: int, now_ns: int,
+                       is_end: bool) -> int | None:
+        """Where a record of ``needed`` bytes would start, or None if it is dropped."""
+        if self.policy == "switch":
+            if now_ns - self.switched_at.setdefault(cpu, now_ns) >= self.switch_ns:
+                self.used[cpu] = 0
+                self.switched_at[cpu] = now_ns
+        offset = -(-self.used.get(cpu, 0) // alignment) * alignment
+        room = self.size if is_end or self.policy != "fill" else self.size - self.reserve
+        if (self.full and not is_end) or offset + needed > room:   # END uses the reserve
+            self.drops[cpu] = self.drops.get(cpu, 0) + 1
+            self.full = self.full or self.policy == "fill"
+            return None
+        return offset
+
+    def take(self, cpu: int, offset: int, needed: int) -> None:
+        self.used[cpu] = offset + needed
+
+
+@dataclass
 class Speculation:
     """An active speculative buffer: the text its clauses recorded, and the bytes DTrace's
     buffer would hold for it (what specsize limits)."""
@@ -315,8 +351,7 @@ class Machine:
         self.wall_offset = time.time_ns() - time.monotonic_ns()
         self.exiting = False
         self.exit_status = 0
-        self.fill_limit = None            # bufpolicy=fill: the bytes of records to take
-        self.filled = 0
+        self.buffer: PrincipalBuffer | None = None    # when the script sets bufsize
         self.error_count = 0
         self.error_clauses: list = []
         self.error_probe: ProbeInfo | None = None
@@ -479,15 +514,19 @@ class Machine:
             if self.exiting:                 # exit() ends the firing: later clauses do not run
                 break
             mark = len(output.parts)
+            offset = None
+            if self.buffer is not None and clause.record_bytes:
+                offset = self.buffer.reserve_record(f.cpu, clause.record_bytes,
+                                                    clause.record_alignment, f.time,
+                                                    f.probe.name == "END")
+                if offset is None:
+                    if self.buffer.full:
+                        self.exiting = True       # the buffer is full: tracing stops
+                        break
+                    continue                      # dropped: the clause does not run
             try:
                 if predicate is not None and not predicate(f):
                     continue
-                if self.fill_limit is not None and clause.record_bytes and \
-                        f.probe.name != "END":
-                    if self.filled + clause.record_bytes > self.fill_limit:
-                        self.exiting = True       # the buffer is full: tracing stops
-                        break
-                    self.filled += clause.record_bytes
                 show = clause.records and not output.quiet
                 if show:
                     output.probe_line(f)
@@ -497,6 +536,8 @@ class Machine:
                     output.write("\n")
                 if self.speculating is not None:
                     self._keep_speculative(mark)
+                elif offset is not None and not clause.commits:
+                    self.buffer.take(f.cpu, offset, clause.record_bytes)
             except SpeculationDropped:
                 output.take_back(mark)
             except Fault as fault:
