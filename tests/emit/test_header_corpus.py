@@ -96,5 +96,10 @@ def test_corpus_header_compiles_and_describes_every_argument(path, lang, tmp_pat
             if arg.ctype.pointers or C_SPELLABLE.match(arg.ctype.spelling):
                 expected = f"{'-' if arg.ctype.signed else ''}{arg.ctype.size}@"
                 assert spec.startswith(expected), (probe.name, arg, spec)
-        assert type_notes[(prov.name, probe.name)] == [
-            x for a in probe.args for x in (a.name or "", a.ctype.d_name)]
+        expected = [x for a in probe.args for x in (a.name or "", a.ctype.d_name)]
+        if probe.mapped_args is not None:      # then ":N:name" and the type of each mapped
+            names = [a.name for a in probe.args]    # argument, N the native one it names
+            for position, mapped in enumerate(probe.mapped_args):
+                native = names.index(mapped.name) if mapped.name in names else position
+                expected += [f":{native}:{mapped.name or ''}", mapped.ctype.d_name]
+        assert type_notes[(prov.name, probe.name)] == expected

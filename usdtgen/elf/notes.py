@@ -49,6 +49,9 @@ class ProbeTypes:
     provider: str
     name: str
     args: tuple[tuple[str, str], ...]   # (name or "", D type)
+    # DTrace's argument mapping (`probe p(int i, int j) : (int j, int i)`): per mapped
+    # argument, (the native argument's index, name or "", D type); () without one
+    mapped: tuple[tuple[int, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,5 +219,12 @@ def _decode_types(desc: bytes) -> ProbeTypes | None:
     parts = [p.decode("utf-8", "replace") for p in desc.rstrip(b"\0").split(b"\0")]
     if len(parts) < 2 or len(parts) % 2:
         return None
-    args = tuple((parts[i], parts[i + 1]) for i in range(2, len(parts), 2))
-    return ProbeTypes(parts[0], parts[1], args)
+    pairs = [(parts[i], parts[i + 1]) for i in range(2, len(parts), 2)]
+    args = tuple(pair for pair in pairs if not pair[0].startswith(":"))
+    mapped = []
+    for label, dtype in pairs[len(args):]:
+        native, _, name = label[1:].partition(":")
+        if not label.startswith(":") or not native.isdigit() or int(native) >= len(args):
+            return None                      # not a note this reader understands
+        mapped.append((int(native), name, dtype))
+    return ProbeTypes(parts[0], parts[1], args, tuple(mapped))

@@ -174,10 +174,14 @@ def _prototype(provider: Provider, probe: Probe) -> str:
 
 
 def _type_note_body(probe: Probe) -> str:
-    parts = []
-    for arg in probe.args:
-        parts.append(f'" .asciz \\"{_c_string(arg.name or "")}\\"\\n"')
-        parts.append(f'" .asciz \\"{_c_string(arg.ctype.d_name)}\\"\\n"')
+    """Pairs of strings: each native argument's name and D type; then, for a probe with an
+    argument mapping, each mapped argument as ``:N:name`` (N: the native argument it stands
+    for) and its D type."""
+    pairs = [(arg.name or "", arg.ctype.d_name) for arg in probe.args]
+    if probe.mapped_args is not None:
+        pairs += [(f":{native}:{arg.name or ''}", arg.ctype.d_name)
+                  for native, arg in zip(probe.arg_map, probe.mapped_args)]
+    parts = [f'" .asciz \\"{_c_string(text)}\\"\\n"' for pair in pairs for text in pair]
     return " ".join(parts) if parts else '""'
 
 

@@ -58,7 +58,10 @@ def check_provider_file(model: ProviderFile, strict: bool = False,
                     report("error", args[MAX_PROBE_ARGS].loc,
                            f"probe '{probe.name}' has {len(args)} {label}; the limit is {MAX_PROBE_ARGS}",
                            "the stapsdt note format that every Linux tracer reads carries 12 at most")
-                _check_arg_names(args, probe.name, report)
+                if args is probe.args:
+                    _check_arg_names(args, probe.name, report)
+            if probe.mapped_args is not None:
+                _check_arg_mapping(probe, report)
             for arg in probe.args:
                 _check_arg_type(arg, probe.name, provider.name, report)
     return found
@@ -73,6 +76,23 @@ def _check_arg_names(args: tuple[Arg, ...], probe: str, report) -> None:
             report("error", arg.loc, f"probe '{probe}': two parameters are named '{arg.name}'",
                    f"the first is at {seen[arg.name]}")
         seen.setdefault(arg.name, arg.loc)
+
+
+def _check_arg_mapping(probe, report) -> None:
+    """DTrace's argument mapping, ``probe p(int i, int j) : (int j, int i, int i)``: each
+    mapped argument names the native one it shows (it may name one twice, or leave one
+    out); one that names none shows the native argument at its own position."""
+    natives = {arg.name for arg in probe.args if arg.name}
+    for position, arg in enumerate(probe.mapped_args):
+        if arg.name in natives or (arg.name is None and position < len(probe.args)):
+            continue
+        stands_for = min(position, len(probe.args) - 1)
+        shown = f"native argument #{stands_for + 1}" if probe.args else "nothing"
+        what = f"'{arg.name}'" if arg.name else f"#{position + 1}"
+        report("warning", arg.loc, f"probe '{probe.name}': mapped argument {what} names no "
+               f"native argument: args[{position}] shows {shown}",
+               "the names after ':' refer to those before it: probe p(int i, int j) : "
+               "(int j, int i)")
 
 
 def _check_arg_type(arg: Arg, probe: str, provider: str, report) -> None:

@@ -88,6 +88,16 @@ class Probe:
     mapped_args: tuple[Arg, ...] | None = None
 
     @property
+    def arg_map(self) -> tuple[int, ...] | None:
+        """For each mapped argument, the index of the native argument it stands for (by
+        name as DTrace maps it, else by position); None without a mapping."""
+        if self.mapped_args is None:
+            return None
+        index = {arg.name: i for i, arg in reversed(list(enumerate(self.args))) if arg.name}
+        return tuple(index.get(arg.name, max(0, min(i, len(self.args) - 1)))
+                     for i, arg in enumerate(self.mapped_args))
+
+    @property
     def macro_suffix(self) -> str:
         """The part of the macro name dtrace -h derives from the probe: ``__`` → ``_``, upper case."""
         return self.name.replace("__", "_").upper()

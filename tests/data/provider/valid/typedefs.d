@@ -5,7 +5,7 @@ typedef struct req *req_ptr_t;
 
 provider app {
 	probe before(my_id_t id, conn_t *c, color_t col, req_ptr_t r, later_t l);
-	probe mapped(conn_t *c, int n) : (conninfo_t *ci, int n);
+	probe mapped(conn_t *c, int n) : (conninfo_t *c, int n);
 };
 
 typedef unsigned int later_t;
