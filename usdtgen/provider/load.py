@@ -9,6 +9,7 @@ from usdtgen.provider.check import check_provider_file
 from usdtgen.provider.cpp import preprocess
 from usdtgen.provider.model import ProviderFile
 from usdtgen.provider.parser import parse_provider_source, read_provider_source
+from usdtgen.provider.sysheaders import strip_system_c
 
 
 def load_provider_file(path: str, use_cpp: bool = False, includes: Sequence[str] = (),
@@ -28,7 +29,7 @@ def provider_text(path: str, use_cpp: bool = False, includes: Sequence[str] = ()
     """The text a provider file is parsed from: the file, or cpp's output with ``use_cpp``."""
     if use_cpp:
         read_provider_source(path)             # binary or unreadable input: our error, not cpp's
-        return preprocess(path, includes, defines, undefines)
+        return strip_system_c(preprocess(path, includes, defines, undefines))
     return read_provider_source(path)
 
 

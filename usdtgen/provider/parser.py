@@ -16,6 +16,7 @@ from usdtgen.errors import Diagnostic, Loc, ProviderError, ProviderSyntaxError
 from usdtgen.provider.cpp import LineMarker, original_line, parse_line_marker, \
     scan_line_markers
 from usdtgen.provider.ctype import DeclError, parse_declaration
+from usdtgen.provider.sysheaders import strip_system_c, system_lines
 from usdtgen.provider.model import (
     ATTRIBUTE_TARGETS, DEPENDENCY_CLASSES, STABILITY_NAMES, Aggregate, Arg, Attribute, CType,
     InlineConstant, Pragma, Probe, Provider, ProviderFile, Translator, Typedef,
@@ -174,6 +175,8 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.typedefs: dict[str, CType] = {}
         self.cpp_ignored = False
+        self.not_directives: list[Token] = []     # '#' lines that are no directive
+        self.system = system_lines(text) if "\n#" in text else []   # per line: a system header's
 
     def error(self, token: Token | None, message: str, hint: str = "", line=None, col=None):
         self.diagnostics.append(self.locator.diag(
@@ -202,6 +205,17 @@ class _Builder:
 
     def _first_token(self, node) -> Token:
         return _tokens_of(node)[0]
+
+    def typedef_from(self, node: Tree) -> Typedef | None:
+        """A typedef; one of a system header (-C) that is not D is skipped, not an error,
+        as DTrace skips the C of the headers a provider file includes."""
+        first = self._first_token(node)
+        if not (0 < first.line <= len(self.system) and self.system[first.line - 1]):
+            return self.build_typedef(node)
+        kept = len(self.diagnostics)
+        typedef = self.build_typedef(node)
+        del self.diagnostics[kept:]
+        return typedef
 
     def build_typedef(self, node: Tree) -> Typedef | None:
         first = self._first_token(node)
@@ -298,7 +312,8 @@ class _Builder:
             return
         words = value.lstrip("#").split()
         if not words or words[0] != "pragma":
-            self.error(token, f"unknown directive '{value}'", "run usdtgen with -C for cpp directives")
+            # not a directive at all (`# file: src/x.c`): systemtap's dtrace skips such lines
+            self.not_directives.append(token)
             return
         if len(words) < 2 or words[1] != "D":
             return                       # other pragmas (#pragma once, ...) mean nothing here
@@ -344,13 +359,18 @@ class _Builder:
 
     def build(self, tree: Tree) -> ProviderFile:
         items = [c for c in tree.children if isinstance(c, Tree)]
-        typedefs = [self.build_typedef(node) for node in items if node.data == "typedef"]
+        typedefs = [self.typedef_from(node) for node in items if node.data == "typedef"]
         pragmas: list[Pragma] = []
         attributes: list[tuple[str, Attribute, Token]] = []
         providers, aggregates, translators, inlines = [], [], [], []
         for node in tree.iter_subtrees_topdown():
             if node.data == "directive":
                 self.directive(node.children[0], pragmas, attributes)
+        if self.not_directives:
+            first, more = self.not_directives[0], len(self.not_directives) - 1
+            self.warning(first, f"'{first.value.rstrip()}' is not a directive: ignored",
+                         f"{more} more such line{'s' if more != 1 else ''} ignored too" if more
+                         else "systemtap's dtrace ignores such lines too; -C would reject it")
         for node in items:
             if node.data == "provider":
                 name_tok = node.children[0]
@@ -406,11 +426,18 @@ def parse_provider_source(text: str, path: str) -> tuple[ProviderFile, list[Diag
     Raises ProviderSyntaxError only: a file that follows the grammar always gives a model
     (declarations in error left out), so later checks can still report their findings.
     """
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as e:
-        locator = _Locator(path, text, scan_line_markers(text, path))
-        raise ProviderSyntaxError([_syntax_diagnostic(e, text, locator)]) from None
+    for attempt in range(100):
+        try:
+            tree = _parser().parse(text)
+            break
+        except UnexpectedInput as e:
+            line = getattr(e, "line", 0)
+            in_header = 0 < line and "\n#" in text and system_lines(text)[line - 1]
+            if not in_header or attempt == 99:
+                locator = _Locator(path, text, scan_line_markers(text, path))
+                raise ProviderSyntaxError([_syntax_diagnostic(e, text, locator)]) from None
+            # C of a system header that the grammar cannot read is skipped, as DTrace does
+            text = strip_system_c(text, drop_at=(line, e.column))
     locator = _Locator(path, text, _collect_markers(tree, path))
     builder = _Builder(path, text, locator)
     model = builder.build(tree)

@@ -26,6 +26,7 @@ class ListedSite:
     fetchargs: tuple[str | Unfetchable, ...]    # empty unless collected with_fetchargs
     symbols: dict | None = None                 # symbol addresses resolved for its arguments
     open_path: str = ""                         # the file to open (and to give the kernel)
+    mapped: tuple = ()      # DTrace's argument mapping: (native index, name, D type) each
 
 
 @dataclass
@@ -118,7 +119,9 @@ def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
                     fetchargs.append(to_fetcharg(spec, symbol_offset_for(site, symbols)))
                 except Unfetchable as e:
                     fetchargs.append(e)
-        yield ListedSite(site, args, names, tuple(fetchargs), symbols or None, obj.open_path)
+        mapped = known.mapped if known is not None and names is known.args else ()
+        yield ListedSite(site, args, names, tuple(fetchargs), symbols or None, obj.open_path,
+                         mapped)
 
 
 def symbol_offset_for(site: ProbeSite, symbols: dict | None):

@@ -128,6 +128,9 @@ class ProbeInfo:
     function: str
     name: str
     arg_types: tuple | None = None     # per argument: (name, D type, size, signed, is_string)
+    # DTrace's argument mapping: args[N] is native argument arg_map[N], typed mapped_types[N]
+    arg_map: tuple | None = None
+    mapped_types: tuple | None = None
 
 
 class Firing:
@@ -873,7 +876,8 @@ class Compiler:
     def bind(self, clause: Clause, probe: ProbeInfo | None):
         """The clause's (predicate, actions) for ``probe``'s argument types, compiled once per
         distinct signature. With ``probe`` None: a check with argument types unknown."""
-        signature = probe.arg_types if probe is not None else None
+        signature = None if probe is None else probe.arg_types if probe.arg_map is None else \
+            (probe.arg_types, probe.arg_map, probe.mapped_types)
         compiled = clause.bound.get(signature)
         if compiled is not None:
             return compiled
@@ -1520,13 +1524,28 @@ class Compiler:
             if as_string:
                 self.needs.strings.add(index)
 
-    def arg_type(self, index: int) -> Ty:
-        if self.probe is None or self.probe.arg_types is None:
+    def arg_type(self, index: int, types: tuple | None = None) -> Ty:
+        types = types if types is not None else (self.probe and self.probe.arg_types)
+        if self.probe is None or types is None:
             return ANY
-        if index >= len(self.probe.arg_types):
+        if index >= len(types):
             return LONG
-        _, _, size, signed, is_string = self.probe.arg_types[index]
+        _, _, size, signed, is_string = types[index]
         return STRING if is_string else Ty("int", size or 8, signed)
+
+    def args_entry(self, index: int) -> tuple[int, Ty]:
+        """args[index]: the native argument it reads and its type (the provider's mapping,
+        `probe p(int i, int j) : (int j, int i)`, applied)."""
+        probe = self.probe
+        if probe is not None and probe.arg_map is not None and index < len(probe.arg_map):
+            return probe.arg_map[index], self.arg_type(index, probe.mapped_types)
+        return index, self.arg_type(index)
+
+    def args_count(self) -> int | None:
+        probe = self.probe
+        if probe is None or probe.arg_types is None:
+            return None
+        return len(probe.arg_map if probe.arg_map is not None else probe.arg_types)
 
     def x_index(self, node):
         base, args = node.children
@@ -1537,12 +1556,12 @@ class Compiler:
             index = self.constant(keys[0])
             if not 0 <= index < MAX_ARGS:
                 raise self.error(keys[0], f"args[{index}] is out of range (0 to {MAX_ARGS - 1})")
-            if self.probe is not None and self.probe.arg_types is not None and \
-                    index >= len(self.probe.arg_types):
+            count = self.args_count()
+            if count is not None and index >= count:
                 raise self.error(keys[0], f"args[{index}] is out of range: "
                                  f"{self.probe.provider}:{self.probe.name} has "
-                                 f"{len(self.probe.arg_types)} arguments")
-            ty = self.arg_type(index)
+                                 f"{count} arguments")
+            index, ty = self.args_entry(index)
             self.note_arg(index, as_string=ty.kind == "string")
             if ty.kind == "string":
                 def read(f):
@@ -1989,7 +2008,7 @@ class Compiler:
                 return int(match.group(1))
         elif isinstance(node, Tree) and node.data == "index" and \
                 node.children[0].data == "name" and str(node.children[0].children[0]) == "args":
-            return self.constant(node.children[1].children[0])
+            return self.args_entry(self.constant(node.children[1].children[0]))[0]
         return None
 
     def user_bytes(self, address_node, size_node, what: str):

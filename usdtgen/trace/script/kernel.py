@@ -271,7 +271,8 @@ def _string_operand(compiler, node, probe) -> Operand:
     if target.data == "index" and target.children[0].data == "name" and \
             str(target.children[0].children[0]) == "args" and probe is not None and \
             probe.arg_types is not None:
-        return Operand("string", compiler.constant(target.children[1].children[0]))
+        return Operand("string",
+                       compiler.args_entry(compiler.constant(target.children[1].children[0]))[0])
     raise NotKernel("a string key other than a probe argument's")
 
 
@@ -294,7 +295,8 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
             str(node.children[0].children[0]) == "args":
         if probe is None or probe.arg_types is None:
             raise NotKernel("argument types unknown")
-        return Operand("arg", compiler.constant(node.children[1].children[0]))
+        return Operand("arg",
+                       compiler.args_entry(compiler.constant(node.children[1].children[0]))[0])
     if node.data == "name" and str(node.children[0]) == "timestamp":
         return Operand("timestamp")
     variable = _thread_variable(compiler, node)

@@ -240,9 +240,15 @@ class Script:
                 types.append((declared[0] if declared else f"arg{i}", dtype, spec.size,
                               spec.signed, is_string_type(dtype)))
             arg_types = tuple(types)
+        arg_map = mapped_types = None
+        if listed.mapped and arg_types is not None:     # args[N] as the provider maps them
+            arg_map = tuple(native for native, _, _ in listed.mapped)
+            mapped_types = tuple((name or f"args[{k}]", dtype) + arg_types[native][2:4]
+                                 + (is_string_type(dtype),)
+                                 for k, (native, name, dtype) in enumerate(listed.mapped))
         function = self.function_of(listed)
         info = ProbeInfo(self.new_id(), site.provider, module_name(site.path), function,
-                         dashed(site.name), arg_types)
+                         dashed(site.name), arg_types, arg_map, mapped_types)
         pid = self.machine.target
         bound = []
         for clause in self.usdt:
