@@ -2,7 +2,7 @@
 CMake (Ninja, else Makefiles) and by make; what a rebuild redoes (nothing, for no change or a
 touched provider file; the header, the objects that include it and the link, for a real
 change); headers a -C provider file includes (depfiles); ``DTRACE=usdtgen`` in a build
-written for systemtap's dtrace; and find_package(usdtgen) after a plain pip install into a
+written for systemtap's dtrace (autoconf-style and meson); and find_package(usdtgen) after a plain pip install into a
 fresh virtual environment, with no path given to CMake."""
 from __future__ import annotations
 
@@ -320,6 +320,42 @@ def test_dtrace_equals_usdtgen_in_a_build_written_for_dtrace(tmp_path):
     assert (tmp_path / "probes.o").read_bytes()[:4] == b"\x7fELF"
     assert run(["./prog"], tmp_path) == "ran\n"
     assert probes_of(tmp_path / "prog") == {("ac", "start"), ("ac", "count")}
+
+
+MESON_BUILD = """\
+project('mesonprobes', 'c')
+dtrace = find_program('dtrace')
+probes_h = custom_target('probes_h', input : 'probes.d', output : 'probes.h',
+  command : [dtrace, '-C', '-h', '-s', '@INPUT@', '-o', '@OUTPUT@'])
+probes_o = custom_target('probes_o', input : 'probes.d', output : 'probes.o',
+  command : [dtrace, '-C', '-G', '-s', '@INPUT@', '-o', '@OUTPUT@'])
+executable('prog', 'main.c', probes_h, probes_o)
+"""
+
+
+def test_meson_project_with_dtrace_replaced_by_usdtgen(tmp_path):
+    # as glib's meson.build does it: find_program('dtrace'), -h and -G custom targets; a
+    # native file points 'dtrace' at usdtgen. The provider file includes a system header
+    # and maps its arguments, as real ones do
+    require_tool("meson")
+    require_tool("ninja")
+    usdtgen_on_path()
+    (tmp_path / "meson.build").write_text(MESON_BUILD)
+    (tmp_path / "probes.d").write_text(
+        "#include <sys/types.h>\nprovider mp {\n"
+        "\tprobe start(pid_t pid, int n) : (int n, pid_t pid, int n);\n"
+        "\tprobe count(int n, const char *what);\n};\n")
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include <unistd.h>\n#include "probes.h"\n'
+        "int main(int argc, char **argv) {\n\tMP_START(getpid(), argc);\n"
+        "\tif (MP_COUNT_ENABLED())\n\t\tMP_COUNT(argc, argv[0]);\n"
+        '\tputs("ran");\n\treturn 0;\n}\n')
+    (tmp_path / "native.ini").write_text("[binaries]\ndtrace = 'usdtgen'\n")
+    run(["meson", "setup", "build", "--native-file", "native.ini"], tmp_path)
+    output = run(["ninja", "-v", "-C", "build"], tmp_path)
+    assert "usdtgen -C -G -s ../probes.d -o probes.o" in output
+    assert run(["./build/prog"], tmp_path) == "ran\n"
+    assert probes_of(tmp_path / "build" / "prog") == {("mp", "start"), ("mp", "count")}
 
 
 # ---------------------------------------------------------------------------- find_package
