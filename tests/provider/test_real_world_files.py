@@ -236,3 +236,25 @@ def test_an_error_in_the_users_own_file_still_stops(tmp_path, monkeypatch):
     (diagnostic,) = error.value.diagnostics
     assert (Path(diagnostic.loc.file).name, diagnostic.loc.line, diagnostic.loc.col) == (
         "probes.d", 4, 16)
+
+
+# -- the tokenizer --------------------------------------------------------------------------------
+
+def test_keywords_are_names_where_a_name_stands(tmp_path):
+    # real files name parameters 'provider'; a keyword only starts a declaration
+    (tmp_path / "probes.d").write_text("provider app {\n\tprobe connect(const char *provider, "
+                                       "int inline, int probe);\n};\n")
+    model, _ = load_provider_file(str(tmp_path / "probes.d"))
+    assert [a.name for a in model.providers[0].probes[0].args] == ["provider", "inline",
+                                                                   "probe"]
+
+
+def test_a_keyword_glued_to_a_name_is_a_name(tmp_path):
+    # 'probego(int a);' is no probe declaration (DTrace's lexer reads one name there)
+    (tmp_path / "probes.d").write_text("provider app {\n\tprobego(int a);\n};\n")
+    with pytest.raises(ProviderError) as error:
+        load_provider_file(str(tmp_path / "probes.d"))
+    (diagnostic,) = error.value.diagnostics
+    assert (diagnostic.loc.line, diagnostic.loc.col) == (2, 2)
+    assert diagnostic.message.startswith("unexpected 'probego'; expected")
+    assert diagnostic.hint == "each probe declaration starts with the keyword 'probe'"

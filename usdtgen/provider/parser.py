@@ -1,6 +1,6 @@
 """Parse D provider files (``provider NAME { probe ...; };``) into the ``ProviderFile`` model.
 
-The grammar lives in ``provider.lark``; this module runs it, maps positions back through
+The syntax lives in ``syntax.py``; this module runs it, maps positions back through
 cpp line markers, resolves parameter types (typedefs may come before or after their use)
 and turns every problem into a ``Diagnostic`` with file, line, column and a hint.
 """
@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-
-from usdtgen.grammar import load_grammar
 from usdtgen.errors import Diagnostic, Loc, ProviderError, ProviderSyntaxError
 from usdtgen.provider.cpp import LineMarker, original_line, parse_line_marker, \
     scan_line_markers
 from usdtgen.provider.ctype import DeclError, parse_declaration
+from usdtgen.provider.syntax import SyntaxProblem, Token, Tree, parse
 from usdtgen.provider.sysheaders import strip_system_c, system_lines
 from usdtgen.provider.model import (
     ATTRIBUTE_TARGETS, DEPENDENCY_CLASSES, STABILITY_NAMES, Aggregate, Arg, Attribute, CType,
@@ -34,10 +31,6 @@ _TOKEN_NAMES = {
 _C_TYPE_WORDS = {"void", "char", "short", "int", "long", "float", "double", "signed", "unsigned",
                  "_Bool", "const", "volatile"}
 _CPP_ONLY = re.compile(r"#\s*(define|undef|include|if|ifdef|ifndef|elif|else|endif|error|warning)\b")
-
-
-def _parser() -> Lark:
-    return load_grammar("usdtgen.provider", "provider.lark")
 
 
 def read_provider_source(path: str) -> str:
@@ -86,8 +79,8 @@ def _describe(token: Token) -> str:
     return f"'{token.value}'" if token.value else _TOKEN_NAMES.get(token.type, token.type)
 
 
-def _syntax_diagnostic(err: UnexpectedInput, text: str, locator: _Locator) -> Diagnostic:
-    if isinstance(err, UnexpectedCharacters):
+def _syntax_diagnostic(err: SyntaxProblem, text: str, locator: _Locator) -> Diagnostic:
+    if err.token is None and not err.at_end:
         if text.startswith("/*", err.pos_in_stream):
             return locator.diag("error", err.line, err.column, "unterminated comment",
                                 "this '/*' is never closed by '*/'")
@@ -95,7 +88,7 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, locator: _Locator) -> Di
         return locator.diag("error", err.line, err.column, f"unexpected character {char!r}",
                             "provider files hold providers, probes, typedefs and comments")
     expected = sorted(_TOKEN_NAMES.get(t, t) for t in err.expected if not t.startswith("__"))
-    if isinstance(err, UnexpectedEOF) or getattr(err, "token", None) is None or err.token.type == "$END":
+    if err.at_end:
         lines = text.split("\n")
         last = len(lines)
         while last > 1 and not lines[last - 1].strip():
@@ -166,7 +159,7 @@ def _tokens_of(node) -> list[Token]:
 
 
 class _Builder:
-    """Walks the lark tree once and builds the model, collecting diagnostics."""
+    """Walks the syntax tree once and builds the model, collecting diagnostics."""
 
     def __init__(self, path: str, text: str, locator: _Locator):
         self.path = path
@@ -189,7 +182,7 @@ class _Builder:
         return self.locator.loc(token.line, token.column)
 
     def source_text(self, node: Tree) -> str:
-        tokens = _tokens_of(node)       # positions from tokens: cheaper than lark's meta
+        tokens = _tokens_of(node)
         return self.text[tokens[0].start_pos:tokens[-1].end_pos]
 
     # -- declarations --------------------------------------------------------------------
@@ -428,9 +421,9 @@ def parse_provider_source(text: str, path: str) -> tuple[ProviderFile, list[Diag
     """
     for attempt in range(100):
         try:
-            tree = _parser().parse(text)
+            tree = parse(text)
             break
-        except UnexpectedInput as e:
+        except SyntaxProblem as e:
             line = getattr(e, "line", 0)
             in_header = 0 < line and "\n#" in text and system_lines(text)[line - 1]
             if not in_header or attempt == 99:
