@@ -140,6 +140,27 @@ def build_probe_program(tmp: Path, name: str, provider: str, source: str) -> Pat
     return tmp / name
 
 
+def bytecode_env(folder, env: dict | None = None) -> dict:
+    """The environment of a timed Python command: bytecode cached in ``folder`` (written by
+    the warm-up run, read by the timed ones), as an installed package has it, even where
+    PYTHONDONTWRITEBYTECODE is set (the modules would otherwise be compiled at every run);
+    nothing is written into the repository or site-packages. ``sys.pycache_prefix = folder``
+    lets the benchmark's own process read the same cache."""
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder)
+    return env
+
+
+def without_site_cmd(args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``python -S -m usdtgen ARGS`` and the PYTHONPATH it needs (the checkout, then
+    site-packages): usdtgen as it runs when the interpreter's site step, which runs every
+    .pth file of site-packages, is skipped. Returns (command, environment additions)."""
+    import sysconfig
+    path = os.pathsep.join([str(REPO), sysconfig.get_paths()["purelib"]])
+    return [sys.executable, "-S", "-m", "usdtgen", *args], {"PYTHONPATH": path}
+
+
 def usdtgen_cmd() -> list[str]:
     """How to run usdtgen: the console script installed next to this Python (not a pyenv
     shim, whose own start-up would be timed too), else ``python -m usdtgen``."""

@@ -13,11 +13,17 @@ Two targets:
 
 Timed per target, whole commands as subprocesses with their output sent to /dev/null,
 median of --runs (after one warm-up run each; the commands are interleaved round by round
-so a noisy moment hits all of them):
+so a noisy moment hits all of them). Python commands get a bytecode cache in the temp dir
+(written by the warm-up run), as an installed package has, even under
+PYTHONDONTWRITEBYTECODE:
 
   python -c pass             the interpreter's start-up (the floor of any Python tool)
+  python -S -c pass          the same without the site step (which runs site-packages' .pth
+                             files: the editable install's finder, and whatever else is there)
   python -c 'import ...'     start-up plus the modules usdtgen list imports
   usdtgen list PATH          the table (one row per probe); also --json and -v (per site)
+  python -S -m usdtgen list  the table again, without the site step (PYTHONPATH: the
+                             checkout, then site-packages): what usdtgen itself costs
   bpftrace -l 'usdt:PATH:*'  the peer (goal: usdtgen list no slower)
   readelf -n PATH            binutils' note dump (the floor of reading the notes at all)
 
@@ -42,7 +48,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import CC, median, print_header, run, table, tempdir, usdtgen_cmd
+from _common import CC, bytecode_env, median, print_header, run, table, tempdir, usdtgen_cmd, \
+    without_site_cmd
 
 POSTGRES = "/usr/lib/postgresql/15/bin/postgres"
 PROVIDER = "bench"
@@ -172,26 +179,32 @@ def stapsdt_notes(path) -> int:
 
 # -- timing ------------------------------------------------------------------------------------
 
-def time_quiet(cmd) -> float:
+def time_quiet(cmd, env: dict | None = None) -> float:
     """Wall-clock seconds of one run of ``cmd``, its output to /dev/null (checked)."""
     start = time.perf_counter()
-    run(cmd, capture_output=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run(cmd, capture_output=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     return time.perf_counter() - start
 
 
-def measure(path: str, runs: int, have_bpftrace: bool) -> tuple[list[list], dict]:
-    """Time every command on ``path``; the rows of its table, and what each printed."""
+def measure(path: str, runs: int, have_bpftrace: bool, env: dict) -> tuple[list[list], dict]:
+    """Time every command on ``path`` (Python ones in ``env``); the rows of its table, and
+    what each printed."""
     usdtgen = usdtgen_cmd()
+    without_site, site_less_env = without_site_cmd(["list", path])
     commands = [
         ("python -c pass (start-up floor)", [sys.executable, "-c", "pass"]),
+        ("python -S -c pass (no site step)", [sys.executable, "-S", "-c", "pass"]),
         ("python -c 'import <list modules>'", [sys.executable, "-c", IMPORTS]),
         ("usdtgen list", usdtgen + ["list", path]),
         ("usdtgen list --json", usdtgen + ["list", "--json", path]),
         ("usdtgen list -v", usdtgen + ["list", "-v", path]),
+        ("python -S -m usdtgen list", without_site),
     ]
     if have_bpftrace:
         commands.append(("bpftrace -l 'usdt:PATH:*'", ["bpftrace", "-l", f"usdt:{path}:*"]))
     commands.append(("readelf -n", ["readelf", "-n", path]))
+    envs = {label: {**env, **site_less_env} if cmd is without_site else env
+            for label, cmd in commands}
 
     # what each printed: a check that they all saw the same probes
     notes = stapsdt_notes(path)
@@ -214,10 +227,10 @@ def measure(path: str, runs: int, have_bpftrace: bool) -> tuple[list[list], dict
 
     times: dict[str, list[float]] = {label: [] for label, _ in commands}
     for label, cmd in commands:                     # warm-up: page cache, .pyc files
-        time_quiet(cmd)
+        time_quiet(cmd, envs[label])
     for _ in range(runs):
         for label, cmd in commands:
-            times[label].append(time_quiet(cmd))
+            times[label].append(time_quiet(cmd, envs[label]))
 
     med = {label: median(t) for label, t in times.items()}
     peer = med.get("bpftrace -l 'usdt:PATH:*'")
@@ -308,6 +321,7 @@ def main() -> None:
 
     with tempdir("list") as tmp:
         tmp = Path(tmp)
+        env = bytecode_env(tmp / "bytecode")
         binary, sites, build_s = build(tmp, opts.probes, opts.functions, opts.units)
         print(f"generated program: {opts.probes} probes x {opts.functions} functions, built in "
               f"{build_s:.1f} s ({opts.units} C files + main, gcc -O2), "
@@ -327,7 +341,7 @@ def main() -> None:
                     print(f"(bpftrace -l failed on {path}: {probe.stderr.strip()[:200]}; "
                           "its column is skipped)")
                     have_bpftrace = False
-            rows, med = measure(path, opts.runs, have_bpftrace)
+            rows, med = measure(path, opts.runs, have_bpftrace, env)
             print(f"{title}: {path}")
             print(table(["command", "seconds", "vs bpftrace -l", "vs readelf -n", "printed"],
                         rows, align="lrrrl"))
@@ -340,12 +354,20 @@ def main() -> None:
                 peer = med["bpftrace -l 'usdt:PATH:*'"]
                 verdict = "met" if ours <= peer else "NOT met"
                 print(f"goal on {title}: usdtgen list ({ours:.3f} s) no slower than "
-                      f"bpftrace -l ({peer:.3f} s) -> {verdict} ({ours / peer:.1f}x)")
+                      f"bpftrace -l ({peer:.3f} s) -> {verdict} ({ours / peer:.2f}x)")
             else:
                 print(f"goal on {title}: not checked (no bpftrace)")
+            site = med["python -c pass (start-up floor)"] - med["python -S -c pass (no site step)"]
+            print(f"  {title}: the site step (.pth files) costs every Python command "
+                  f"{site * 1000:.1f} ms; usdtgen list without it: "
+                  f"{med['python -S -m usdtgen list']:.3f} s"
+                  + (f" ({med['python -S -m usdtgen list'] / peer:.2f}x bpftrace -l)"
+                     if have_bpftrace else ""))
         print()
 
-        # the generated program first: the command's lazy imports are in its profile
+        # the generated program first: the command's lazy imports are in its profile, read
+        # from the bytecode the timed runs cached
+        sys.pycache_prefix = str(tmp / "bytecode")
         profiles = [(f"{sites:,} sites",) + profile_list(str(binary))]
         if os.path.exists(POSTGRES):
             profiles.append(("postgres",) + profile_list(POSTGRES))
