@@ -123,7 +123,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 ITEM_START = frozenset({"PROVIDER", "TYPEDEF", "AGGREGATE_KW", "TRANSLATOR", "INLINE",
-                        "HASH_LINE", "SEMICOLON", "$END"})
+                        "HASH_LINE", "SEMICOLON"})
 PROVIDER_ITEM = frozenset({"PROBE", "HASH_LINE", "SEMICOLON", "RBRACE"})
 PARAM_TOKEN = frozenset({"NAME", "AGGREGATE_KW", "STAR", "LSQB"})
 DECL_TOKEN = frozenset({"NAME", "AGGREGATE_KW", "STAR", "NUMBER", "STRING", "CHAR", "OP",
