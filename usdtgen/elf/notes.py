@@ -1,29 +1,26 @@
 """Read USDT probe sites from an ELF file: ``.note.stapsdt`` notes and usdtgen's type notes.
 
-Reads the headers with pyelftools and only the note sections' bytes (never the whole file),
-decodes each note with bounds checks, applies the prelink adjustment (``.stapsdt.base``), and
-maps each site and semaphore address to the file offset that kernel uprobes and
-``ref_ctr_offset`` take. A corrupt note is reported as a problem; the rest is still read.
+Reads the headers (usdtgen.elf.reader, plain ``struct``) and only the note sections' bytes
+(never the whole file), decodes each note with bounds checks, applies the prelink adjustment
+(``.stapsdt.base``), and maps each site and semaphore address to the file offset that
+kernel uprobes and ``ref_ctr_offset`` take. A corrupt note is reported as a problem; the
+rest is still read.
 """
 from __future__ import annotations
 
 import os
 import stat
+import struct
 from dataclasses import dataclass
 
-from elftools.elf.elffile import ELFFile
-
+from usdtgen.elf.reader import PF_W, PF_X, PT_LOAD, SHT_NOTE, ElfFile
 from usdtgen.errors import ElfError
 
 STAPSDT_OWNER = b"stapsdt"
 STAPSDT_TYPE = 3
 TYPE_NOTE_OWNER = b"usdtgen"
 TYPE_NOTE_TYPE = 0x55534454
-
-PF_X, PF_W = 0x1, 0x2
-MACHINE_NAMES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i386",
-                 "EM_ARM": "arm", "EM_PPC64": "ppc64", "EM_PPC": "ppc", "EM_S390": "s390",
-                 "EM_RISCV": "riscv", "EM_MIPS": "mips", "EM_LOONGARCH": "loongarch"}
+NOTE_SECTIONS = (".note.stapsdt", ".note.usdtgen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,23 +64,12 @@ class ElfProbes:
     problems: tuple[str, ...]      # notes that could not be read, sites without offsets
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    vaddr: int
-    memsz: int
-    offset: int
-    flags: int
-
-
-def _segment_offset(segments: list[_Segment], address: int, want_exec: bool) -> int | None:
-    for seg in segments:
-        executable = bool(seg.flags & PF_X)
-        if want_exec and not executable:
-            continue
-        if not want_exec and (executable or not seg.flags & PF_W):
-            continue
-        if seg.vaddr <= address < seg.vaddr + seg.memsz:
-            return address - seg.vaddr + seg.offset
+def _segment_offset(ranges: list[tuple[int, int, int]], address: int) -> int | None:
+    """The file offset of ``address`` in the first of ``ranges`` ((start, end, file
+    offset) of segments) that holds it, or None."""
+    for start, end, offset in ranges:
+        if start <= address < end:
+            return address - start + offset
     return None
 
 
@@ -92,11 +78,10 @@ def iter_notes(data: bytes, byteorder: str):
 
     Raises ElfError at the first note whose sizes run past the section.
     """
+    header = struct.Struct(("<" if byteorder == "little" else ">") + "III").unpack_from
     position = 0
     while position + 12 <= len(data):
-        namesz = int.from_bytes(data[position:position + 4], byteorder)
-        descsz = int.from_bytes(data[position + 4:position + 8], byteorder)
-        note_type = int.from_bytes(data[position + 8:position + 12], byteorder)
+        namesz, descsz, note_type = header(data, position)
         name_start = position + 12
         desc_start = name_start + ((namesz + 3) & ~3)
         end = desc_start + ((descsz + 3) & ~3)
@@ -117,14 +102,6 @@ def _cstrings(data: bytes, count: int) -> list[str]:
     return [p.decode("utf-8", "replace") for p in parts[:count]]
 
 
-def _read_range(stream, file_size: int, offset: int, size: int, what: str) -> bytes:
-    if offset < 0 or size < 0 or offset + size > file_size:
-        raise ElfError(f"{what} (offset {offset}, size {size}) lies past the end of the file "
-                       f"({file_size} bytes): the file is truncated or corrupt")
-    stream.seek(offset)
-    return stream.read(size)
-
-
 def read_probes(path: str, display_path: str | None = None) -> ElfProbes:
     """Read every probe site and type note of the ELF file at ``path``.
 
@@ -137,40 +114,39 @@ def read_probes(path: str, display_path: str | None = None) -> ElfProbes:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise ElfError("not a regular file")      # a FIFO or device would block or never end
         with open(path, "rb") as stream:
-            file_size = os.fstat(stream.fileno()).st_size
-            if stream.read(4) != b"\x7fELF":
-                raise ElfError("not an ELF file")
-            stream.seek(0)
-            return _read(stream, file_size, shown)
+            return _read(ElfFile(stream), shown)
     except ElfError:
         raise
     except OSError as e:
         raise ElfError(e.strerror or str(e)) from e
-    except Exception as e:          # pyelftools reports corrupt headers in many ways
+    except Exception as e:          # a reader bug must not take a listing of many files down
         raise ElfError(f"corrupt ELF file: {e}") from e
 
 
-def _read(stream, file_size: int, path: str) -> ElfProbes:
-    elf = ELFFile(stream)
+def _read(elf: ElfFile, path: str) -> ElfProbes:
     byteorder = "little" if elf.little_endian else "big"
     word = elf.elfclass // 8
-    machine = MACHINE_NAMES.get(elf["e_machine"], str(elf["e_machine"]))
-    segments = [_Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_flags"])
-                for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
-    base_section = elf.get_section_by_name(".stapsdt.base")
-    base_address = base_section["sh_addr"] if base_section is not None else None
+    loads = [s for s in elf.segments if s.type == PT_LOAD]
+    # where pcs may be (executable segments) and semaphores (writable, not executable ones)
+    segments = ([(s.vaddr, s.vaddr + s.memsz, s.offset) for s in loads if s.flags & PF_X],
+                [(s.vaddr, s.vaddr + s.memsz, s.offset) for s in loads
+                 if not s.flags & PF_X and s.flags & PF_W]) if loads else None
+    base_section = elf.section_named(".stapsdt.base")
+    base_address = base_section.addr if base_section is not None else None
+    # a stapsdt note's desc begins with three addresses: pc, base, semaphore
+    addresses = struct.Struct(("<" if elf.little_endian else ">") + ("III" if word == 4 else
+                                                                      "QQQ"))
     problems: list[str] = []
     sites: list[ProbeSite] = []
     types: dict[tuple[str, str], ProbeTypes] = {}
-    for section in elf.iter_sections():
-        if section["sh_type"] != "SHT_NOTE" or section.name not in (".note.stapsdt", ".note.usdtgen"):
+    for section in elf.sections:
+        if section.type != SHT_NOTE or section.name not in NOTE_SECTIONS:
             continue
-        data = _read_range(stream, file_size, section["sh_offset"], section["sh_size"],
-                           f"section {section.name}")
+        data = elf.section_data(section)
         try:
             for owner, note_type, desc in iter_notes(data, byteorder):
                 if owner == STAPSDT_OWNER and note_type == STAPSDT_TYPE:
-                    site = _decode_site(desc, word, byteorder, path, machine, base_address,
+                    site = _decode_site(desc, addresses, path, elf.machine, base_address,
                                         segments, problems)
                     if site is not None:
                         sites.append(site)
@@ -180,37 +156,42 @@ def _read(stream, file_size: int, path: str) -> ElfProbes:
                         types.setdefault((entry.provider, entry.name), entry)
         except ElfError as e:
             problems.append(f"{section.name}: {e}")
-    return ElfProbes(path, machine, elf.elfclass, elf.little_endian, tuple(sites), types,
+    return ElfProbes(path, elf.machine, elf.elfclass, elf.little_endian, tuple(sites), types,
                      tuple(problems))
 
 
-def _decode_site(desc: bytes, word: int, byteorder: str, path: str, machine: str,
-                 base_address: int | None, segments: list[_Segment],
+def _decode_site(desc: bytes, addresses: struct.Struct, path: str, machine: str,
+                 base_address: int | None, segments: tuple[list, list] | None,
                  problems: list[str]) -> ProbeSite | None:
-    if len(desc) < 3 * word + 3:
+    """One stapsdt note's site; None (and a problem) when it cannot be read. ``segments``:
+    the executable and the writable address ranges of the PT_LOADs, None without any."""
+    if len(desc) < addresses.size + 3:
         problems.append(f"a stapsdt note of {len(desc)} bytes is too short")
         return None
-    pc, base, semaphore = (int.from_bytes(desc[i * word:(i + 1) * word], byteorder)
-                           for i in range(3))
+    pc, base, semaphore = addresses.unpack_from(desc)
     try:
-        provider, name, args_text = _cstrings(desc[3 * word:], 3)
+        provider, name, args_text = _cstrings(desc[addresses.size:], 3)
     except ElfError as e:
         problems.append(f"stapsdt note at pc {pc:#x}: {e}")
         return None
     if base_address is not None and base != 0:
-        mask = (1 << (8 * word)) - 1          # addresses wrap at the address width
+        width = 8 * addresses.size // 3             # bits of an address: they wrap there
+        mask = (1 << width) - 1
         pc = (pc + base_address - base) & mask
         if semaphore:
             semaphore = (semaphore + base_address - base) & mask
-    file_offset = _segment_offset(segments, pc, want_exec=True) if segments else None
-    if segments and file_offset is None:
-        problems.append(f"{provider}:{name}: pc {pc:#x} is not inside an executable segment")
-    semaphore_offset = None
-    if semaphore:
-        semaphore_offset = _segment_offset(segments, semaphore, want_exec=False) if segments else None
-        if segments and semaphore_offset is None:
-            problems.append(f"{provider}:{name}: semaphore {semaphore:#x} is not inside a "
-                            "writable data segment")
+    file_offset = semaphore_offset = None
+    if segments is not None:
+        executable, writable = segments
+        file_offset = _segment_offset(executable, pc)
+        if file_offset is None:
+            problems.append(f"{provider}:{name}: pc {pc:#x} is not inside an executable "
+                            "segment")
+        if semaphore:
+            semaphore_offset = _segment_offset(writable, semaphore)
+            if semaphore_offset is None:
+                problems.append(f"{provider}:{name}: semaphore {semaphore:#x} is not inside a "
+                                "writable data segment")
     return ProbeSite(path, provider, name, pc, base, semaphore or None, args_text, file_offset,
                      semaphore_offset, machine)
 

@@ -11,21 +11,21 @@ import bisect
 import struct
 from collections.abc import Iterable
 
-from elftools.elf.elffile import ELFFile
+from usdtgen.elf.reader import SHT_DYNSYM, SHT_SYMTAB, ElfFile
 
 
-def _symbol_tables(elf):
+def _symbol_tables(elf: ElfFile):
     """(string table bytes, records) of .symtab then .dynsym; each record is
     (st_name, st_info, st_shndx, st_value, st_size) whatever the ELF class and byte order."""
     order = "<" if elf.little_endian else ">"
     is64 = elf.elfclass == 64
     record = struct.Struct(order + ("IBBHQQ" if is64 else "IIIBBH"))
     for table_name in (".symtab", ".dynsym"):
-        table = elf.get_section_by_name(table_name)
-        if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
+        table = elf.section_named(table_name)
+        if table is None or table.type not in (SHT_SYMTAB, SHT_DYNSYM):
             continue
-        strings = elf.get_section(table["sh_link"]).data()
-        data = table.data()
+        strings = elf.section_data(elf.sections[table.link])
+        data = elf.section_data(table)
         usable = len(data) - len(data) % record.size
 
         def records(data=data[:usable]):
@@ -48,7 +48,7 @@ def symbol_addresses(path: str, names: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     try:
         with open(path, "rb") as stream:
-            for strings, records in _symbol_tables(ELFFile(stream)):
+            for strings, records in _symbol_tables(ElfFile(stream)):
                 missing = wanted - found.keys()
                 if not missing:
                     break
@@ -79,7 +79,7 @@ def containing_functions(path: str, addresses: Iterable[int]) -> dict[int, str]:
         return found
     try:
         with open(path, "rb") as stream:
-            for strings, records in _symbol_tables(ELFFile(stream)):
+            for strings, records in _symbol_tables(ElfFile(stream)):
                 for st_name, info, shndx, value, size in records:
                     if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
                         continue

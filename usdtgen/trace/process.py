@@ -10,8 +10,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
-from elftools.elf.elffile import ELFFile
-
+from usdtgen.elf.reader import PT_INTERP, ElfFile
 from usdtgen.errors import TraceError
 from usdtgen.trace.targets import ElfObject
 
@@ -175,10 +174,11 @@ def _follow_script(program: str, depth: int = 0) -> str:
 def _interpreter(program: str) -> str | None:
     try:
         with open(program, "rb") as f:
-            elf = ELFFile(f)
-            for segment in elf.iter_segments():
-                if segment["p_type"] == "PT_INTERP":
-                    return segment.get_interp_name()
+            elf = ElfFile(f)
+            for segment in elf.segments:
+                if segment.type == PT_INTERP:
+                    path = elf.read(segment.offset, segment.filesz, "PT_INTERP segment")
+                    return path.split(b"\0", 1)[0].decode("utf-8")
     except Exception:
         return None
     return None
