@@ -1,7 +1,8 @@
 """A small writer of ELF64 little-endian relocatable objects (``ET_REL``), in pure Python.
 
-Enough for what usdtgen produces itself (the ``-G`` object): PROGBITS/NOBITS sections and a
-symbol table, no relocations. Layout constants follow the System V gABI.
+Enough for what usdtgen produces itself (the ``-G`` object): PROGBITS/NOBITS sections,
+COMDAT groups of one section each, and a symbol table, no relocations. Layout constants
+follow the System V gABI.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ EM_X86_64 = 62
 EM_AARCH64 = 183
 MACHINES = {"x86_64": EM_X86_64, "amd64": EM_X86_64, "aarch64": EM_AARCH64, "arm64": EM_AARCH64}
 
-SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB = 1, 2, 3
-SHF_WRITE, SHF_ALLOC = 0x1, 0x2
+SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_GROUP = 1, 2, 3, 17
+SHF_WRITE, SHF_ALLOC, SHF_GROUP = 0x1, 0x2, 0x200
+GRP_COMDAT = 1
 STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
 STT_OBJECT, STT_SECTION = 1, 3
 STV_DEFAULT, STV_HIDDEN = 0, 2
@@ -30,12 +32,13 @@ class Section:
     type: int = SHT_PROGBITS
     flags: int = 0
     align: int = 1
+    group: str = ""          # a COMDAT group of this section alone, named by this symbol
 
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
     name: str
-    section: str            # the name of the section that defines it
+    section: str | int      # the name of the section that defines it, or its position
     value: int
     size: int
     binding: int = STB_GLOBAL
@@ -60,16 +63,29 @@ def _align(offset: int, alignment: int) -> int:
 
 
 def write_relocatable(machine: int, sections: list[Section], symbols: list[Symbol]) -> bytes:
-    """An ELF64 LE relocatable object holding ``sections`` and ``symbols``, as bytes."""
+    """An ELF64 LE relocatable object holding ``sections`` and ``symbols``, as bytes. A
+    section with a ``group`` gets a COMDAT group of its own (its .group section first, as
+    the linker wants it), whose signature is the symbol of that name."""
     shstrtab, strtab = _StringTable(), _StringTable()
-    index = {s.name: i + 1 for i, s in enumerate(sections)}
+    grouped = [i for i, section in enumerate(sections) if section.group]
+    first = len(grouped) + 1                   # the header index of sections[0]
+    index = {}
+    for i, section in enumerate(sections):
+        index.setdefault(section.name, first + i)
+        index[i] = first + i
     symtab = bytearray(_SYM.pack(0, 0, 0, 0, 0, 0))
     locals_ = [sym for sym in symbols if sym.binding == STB_LOCAL]
-    for sym in locals_ + [sym for sym in symbols if sym.binding != STB_LOCAL]:
+    ordered = locals_ + [sym for sym in symbols if sym.binding != STB_LOCAL]
+    for sym in ordered:
         symtab += _SYM.pack(strtab.add(sym.name), (sym.binding << 4) | sym.type, sym.visibility,
                             index[sym.section], sym.value, sym.size)
-    symtab_index = len(sections) + 1
-    all_sections = list(sections) + [
+    symbol_index = {sym.name: i + 1 for i, sym in enumerate(ordered)}
+    symtab_index = first + len(sections)
+    groups = [Section(".group", struct.pack("<II", GRP_COMDAT, first + i), SHT_GROUP, align=4,
+                      group=sections[i].group) for i in grouped]
+    members = [Section(s.name, s.data, s.type, s.flags | SHF_GROUP, s.align, s.group)
+               if s.group else s for s in sections]
+    all_sections = groups + members + [
         Section(".symtab", bytes(symtab), SHT_SYMTAB, align=8),
         Section(".strtab", bytes(strtab.data), SHT_STRTAB),
     ]
@@ -95,6 +111,8 @@ def write_relocatable(machine: int, sections: list[Section], symbols: list[Symbo
         link = info = entsize = 0
         if section.type == SHT_SYMTAB:
             link, info, entsize = symtab_index + 1, len(locals_) + 1, _SYM.size
+        elif section.type == SHT_GROUP:
+            link, info, entsize = symtab_index, symbol_index[section.group], 4
         headers += _SHDR.pack(names[i], section.type, section.flags, 0, offsets[i],
                               len(section.data), link, info, section.align, entsize)
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8

@@ -2,7 +2,8 @@
 
 Probes made with usdtgen's header need nothing from it; it holds the probes' semaphores as
 weak hidden symbols in ``.probes`` (so code that names ``provider_probe_semaphore`` still
-links, and the header's own weak definitions never clash) and a non-executable-stack marker.
+links), each in a COMDAT group named by the semaphore, as the header defines them, so the
+program keeps one copy of each; and a non-executable-stack marker.
 """
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ SEMAPHORE_SIZE = 2
 def emit_probes_object(model: ProviderFile, machine: int) -> bytes:
     """The relocatable object for ``model`` on ``machine`` (an ELF e_machine number)."""
     names = [prov.semaphore_name(probe) for prov in model.providers for probe in prov.probes]
-    sections = [Section(".note.GNU-stack", b"")]
-    symbols = []
-    if names:
-        sections.insert(0, Section(".probes", bytes(SEMAPHORE_SIZE * len(names)),
-                                   flags=SHF_ALLOC | SHF_WRITE, align=SEMAPHORE_SIZE))
-        symbols = [Symbol(name, ".probes", i * SEMAPHORE_SIZE, SEMAPHORE_SIZE, STB_WEAK,
-                          STT_OBJECT, STV_HIDDEN) for i, name in enumerate(names)]
+    sections = [Section(".probes", bytes(SEMAPHORE_SIZE), flags=SHF_ALLOC | SHF_WRITE,
+                        align=SEMAPHORE_SIZE, group=name) for name in names]
+    sections.append(Section(".note.GNU-stack", b""))
+    symbols = [Symbol(name, i, 0, SEMAPHORE_SIZE, STB_WEAK, STT_OBJECT, STV_HIDDEN)
+               for i, name in enumerate(names)]
     return write_relocatable(machine, sections, symbols)

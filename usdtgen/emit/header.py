@@ -168,6 +168,21 @@ template <> struct __usdtgen_signed<wchar_t> {
     return "\n".join(out)
 
 
+# Each semaphore: 2 bytes of .probes in a comdat group of its own, named by the semaphore
+# (as the -G object's), so a program keeps one copy however many of its files include the
+# header (.ifndef: with LTO, the files' top-level asm meets in one assembly). Outside the
+# common block: a header of an older usdtgen may have defined that block.
+SEMAPHORE_MACRO = [
+    "#ifndef _USDTGEN_SEMAPHORE",
+    "#define _USDTGEN_SEMAPHORE(sem) __asm__( \\",
+    "  \".ifndef \" #sem \"\\n\" \\",
+    "  \" .pushsection .probes,\\\"awG\\\",\\\"progbits\\\",\" #sem \",comdat\\n\" \\",
+    "  \" .weak \" #sem \"\\n .hidden \" #sem \"\\n .type \" #sem \",\\\"object\\\"\\n\" \\",
+    "  \" .size \" #sem \", 2\\n .balign 2\\n\" #sem \":\\n .2byte 0\\n .popsection\\n.endif\\n\");",
+    "#endif",
+]
+
+
 def _prototype(provider: Provider, probe: Probe) -> str:
     args = ", ".join(format_declaration(a.ctype.d_name, a.name) for a in probe.args)
     return f"{provider.name}:::{probe.name}({args})"
@@ -246,11 +261,12 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
     lines.append(_common_block())
     if probes:
         lines += ["#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+        lines += SEMAPHORE_MACRO
         for prov, probe in probes:
             sem = prov.semaphore_name(probe)
-            lines.append(f"extern volatile unsigned short {sem};")
-            lines.append("__attribute__((__weak__, __visibility__(\"hidden\"), __section__(\".probes\")))")
-            lines.append(f"volatile unsigned short {sem} = 0;")
+            lines.append(f"extern volatile unsigned short {sem} "
+                         "__attribute__((__visibility__(\"hidden\")));")
+            lines.append(f"_USDTGEN_SEMAPHORE({sem})")
         lines += ["", "#ifdef __cplusplus", "}", "#endif", ""]
     for prov, probe in probes:
         macro = prov.macro_name(probe)
