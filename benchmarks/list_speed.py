@@ -28,7 +28,7 @@ PYTHONDONTWRITEBYTECODE:
   readelf -n PATH            binutils' note dump (the floor of reading the notes at all)
 
 Then one ``usdtgen list`` of the generated binary runs in this process under cProfile
-(usdtgen.cli.main with standalone_mode=False, output discarded) and the top functions by
+(usdtgen.entry.main, as the command runs it; output discarded) and the top functions by
 cumulative and by own time are printed.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ INT_TYPES = ["int", "long", "unsigned int", "unsigned long", "short", "unsigned 
 PTR_TYPES = ["const char *", "char *", "void *", "struct req *"]
 TYPES = INT_TYPES * 2 + PTR_TYPES + ["double"]
 SUFFIXES = ["start", "done", "fail", "enter", "return", "wait"]
-IMPORTS = "import usdtgen.cli, usdtgen.provider, usdtgen.trace.listing, usdtgen.trace.targets"
+IMPORTS = "import usdtgen.entry, usdtgen.trace.listing"         # what `usdtgen list` loads
 # (label, file the function is in, function): where a profiled ``usdtgen list`` goes
 PHASES = [
     ("imports done inside the command", "<frozen importlib._bootstrap>", "_find_and_load"),
@@ -72,7 +72,7 @@ PHASES = [
     ("symbol_addresses (whole symbol tables)", "usdtgen/elf/symbols.py", "symbol_addresses"),
     ("to_fetcharg", "usdtgen/elf/argspec.py", "to_fetcharg"),
     ("format_table", "usdtgen/trace/listing.py", "format_table"),
-    ("click.echo", "click/utils.py", "echo"),
+    ("printing (usdtgen.entry.echo)", "usdtgen/entry.py", "echo"),
 ]
 
 
@@ -247,7 +247,7 @@ def profile_list(path: str) -> tuple[float, pstats.Stats]:
     """One ``usdtgen list PATH`` in this process under cProfile, output discarded. The
     argument parser's caches are emptied first; the first call in the process also includes
     the modules the command imports lazily."""
-    import usdtgen.cli
+    import usdtgen.entry
     from usdtgen.elf import argspec, argspec_parse
     argspec.parse_args.cache_clear()
     argspec_parse.parse_one.cache_clear()
@@ -255,7 +255,7 @@ def profile_list(path: str) -> tuple[float, pstats.Stats]:
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         prof.enable()
-        usdtgen.cli.main(["list", path], standalone_mode=False)
+        usdtgen.entry.main(["list", path])
         prof.disable()
     return time.perf_counter() - start, pstats.Stats(prof)
 
@@ -375,7 +375,7 @@ def main() -> None:
     _, elapsed, stats = profiles[0]
     print(f"cProfile of one 'usdtgen list' of the {sites:,}-site program in this process "
           f"({elapsed:.2f} s under the profiler, {stats.total_tt:.2f} s profiled), top 8 by "
-          "cumulative time (usdtgen, lark and pyelftools functions; click's wrappers left out):")
+          "cumulative time (usdtgen, lark and pyelftools functions):")
     print(top_functions(stats, "cumulative", 8, "usdtgen/|lark/|elftools/"))
     print("\ntop 8 by own time:")
     print(top_functions(stats, "tottime", 8))

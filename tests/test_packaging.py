@@ -20,4 +20,4 @@ def test_wheel_holds_the_grammars_and_the_command(tmp_path):
     grammars = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "usdtgen").rglob("*.lark"))
     assert grammars and all(g in names for g in grammars), (grammars, names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "usdtgen = usdtgen.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "usdtgen = usdtgen.entry:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,4 +1,6 @@
 """``python -m usdtgen``: the same as the ``usdtgen`` command."""
-from usdtgen.cli import main
+import sys
 
-main(prog_name="usdtgen")
+from usdtgen.entry import main
+
+sys.exit(main(prog_name="usdtgen"))

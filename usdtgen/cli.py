@@ -213,29 +213,13 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
     probe filters: 'provider:name' or 'name' globs ('postgresql:txn*').
     With -p, every argument is a filter.
     """
-    import json
-
-    from usdtgen.trace.listing import collect, format_table, format_verbose, site_json
-    from usdtgen.trace.targets import gather_objects, split_list_arguments
+    from usdtgen.entry import run_list       # also run without click (usdtgen.entry)
 
     if not pids and not args:
         raise click.UsageError("name a program, library or file, or give -p PID")
-    targets, patterns = split_list_arguments(args, bool(pids))
-    objects, problems = gather_objects(targets, pids)
-    types = _load_types(types_file)
-    listing = collect(objects, patterns, types, quiet_when_empty=bool(pids),
-                      with_fetchargs=verbose or as_json)
-    for problem in problems + listing.problems:
-        click.echo(f"usdtgen: {problem}", err=True)
-    if as_json:
-        if listing.sites:
-            click.echo("\n".join(json.dumps(site_json(listed)) for listed in listing.sites))
-    elif listing.sites:
-        click.echo(format_verbose(listing) if verbose else format_table(listing))
-    if not listing.sites:
-        what = "no probe matches " + " ".join(patterns) if patterns and listing.sites_seen \
-            else "nothing to list"
-        raise InputError(f"usdtgen: {what}")
+    status = run_list(args, pids, verbose, as_json, _load_types(types_file))
+    if status:
+        click.get_current_context().exit(status)
 
 
 def _size_in_pages(text: str) -> int:

@@ -2,6 +2,9 @@
 table, one row per site (``-v``), or JSON objects.
 
 Inputs are ElfObjects (usdtgen.trace.targets); outputs are strings and dicts, no printing.
+The table of raw argument strings needs neither the argument-spec parser nor the provider
+model: those modules load inside the functions that use them, so ``usdtgen list`` starts
+fast.
 """
 from __future__ import annotations
 
@@ -9,13 +12,13 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 
-from usdtgen.elf.argspec import ArgSpec, Immediate, Memory, ParsedArgs, Register, Unfetchable, \
-    parse_args, to_fetcharg
 from usdtgen.elf.notes import ElfProbes, ProbeSite, read_probes
-from usdtgen.elf.symbols import symbol_addresses
 from usdtgen.errors import ElfError
-from usdtgen.provider.model import format_declaration
-from usdtgen.trace.targets import ElfObject
+from usdtgen.trace.targets import ElfObject, gather_objects, split_list_arguments
+
+TYPE_CHECKING = False             # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from usdtgen.elf.argspec import ArgSpec, ParsedArgs, Unfetchable
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class Listing:
     problems: list[str] = field(default_factory=list)   # one line each, naming the file
     objects_read: int = 0
     sites_seen: int = 0          # before filtering
+    patterns: list[str] = field(default_factory=list)   # the probe filters asked for
 
 
 def matches(site: ProbeSite, patterns: list[str]) -> bool:
@@ -57,6 +61,22 @@ def provider_types(model) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """(provider, probe) → ((name, D type), ...) from a parsed provider file (``--types``)."""
     return {(prov.name, probe.name): tuple((a.name or "", a.ctype.d_name) for a in probe.args)
             for prov in model.providers for probe in prov.probes}
+
+
+def list_targets(args: tuple[str, ...] | list[str], pids: tuple[int, ...] | list[int] = (),
+                 types: dict | None = None, with_fetchargs: bool = False) -> Listing:
+    """What ``usdtgen list ARGS [-p PID]...`` lists: ARGS split into targets and probe
+    filters (with PIDs, every one is a filter), every object of the targets and processes
+    read, the matching sites kept. A target that cannot be used is a problem of the
+    listing (first, in order), as a file that cannot be read is; nothing is raised.
+    """
+    targets, patterns = split_list_arguments(args, bool(pids))
+    objects, problems = gather_objects(targets, pids)
+    listing = collect(objects, patterns, types, quiet_when_empty=bool(pids),
+                      with_fetchargs=with_fetchargs)
+    listing.problems[:0] = problems
+    listing.patterns = patterns
+    return listing
 
 
 def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = None,
@@ -97,6 +117,9 @@ def collect(objects: list[ElfObject], patterns: list[str], types: dict | None = 
 
 def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
             with_fetchargs: bool):
+    if with_fetchargs:
+        from usdtgen.elf.argspec import Memory, Unfetchable, parse_args, to_fetcharg
+        from usdtgen.elf.symbols import symbol_addresses
     sites = [site for site in probes.sites if matches(site, patterns)]
     # the table shows the raw string: parse only when details are wanted
     parsed = [parse_args(site.args_text, site.machine) if with_fetchargs else None
@@ -142,6 +165,7 @@ def _prototype(listed: ListedSite) -> str:
     if listed.args is not None and listed.args.error:
         return f"? ({listed.args.error})"
     if listed.arg_names is not None:
+        from usdtgen.provider.model import format_declaration
         return ", ".join(format_declaration(dtype, name) for name, dtype in listed.arg_names)
     return listed.site.args_text
 
@@ -167,6 +191,8 @@ def format_table(listing: Listing) -> str:
 
 
 def describe_location(spec: ArgSpec) -> str:
+    from usdtgen.elf.argspec import Immediate, Register
+
     location = spec.location
     if isinstance(location, Register):
         return f"register %{location.name}"
@@ -183,6 +209,8 @@ def describe_location(spec: ArgSpec) -> str:
 
 def format_verbose(listing: Listing) -> str:
     """One block per site: addresses, offsets, raw and decoded argument specs."""
+    from usdtgen.provider.model import format_declaration
+
     out = []
     for listed in listing.sites:
         site = listed.site
@@ -204,6 +232,23 @@ def format_verbose(listing: Listing) -> str:
             out.append(f"    {name}: {spec.text} = {kind} {spec.size}-byte "
                        f"{describe_location(spec)}; {fetched}")
     return "\n".join(out)
+
+
+def format_listing(listing: Listing, verbose: bool = False, as_json: bool = False) -> str:
+    """What ``usdtgen list`` prints for the listing's sites: one JSON object per line
+    (``as_json``; the sites must be collected with_fetchargs, as for ``verbose``), one block
+    per site (``verbose``), or the table."""
+    if as_json:
+        import json
+        return "\n".join(json.dumps(site_json(listed)) for listed in listing.sites)
+    return format_verbose(listing) if verbose else format_table(listing)
+
+
+def nothing_listed(listing: Listing) -> str:
+    """Why a listing holds no site: no probe matched its filters, or nothing had probes."""
+    if listing.patterns and listing.sites_seen:
+        return "no probe matches " + " ".join(listing.patterns)
+    return "nothing to list"
 
 
 def _hex(value: int | None) -> str:

@@ -5,7 +5,6 @@ containers are reached too).
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 
 from usdtgen.errors import TargetError
@@ -23,6 +22,8 @@ class ElfObject:
 def resolve_program(name: str) -> ElfObject:
     """A path (anything with a '/') as given, else a program name on PATH, else a file here."""
     if "/" not in name:
+        import shutil                  # loaded only for names looked up on PATH
+
         found = shutil.which(name)
         if found:
             return ElfObject(found, found)
