@@ -13,8 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from usdtgen.elf.writer import MACHINES
-from usdtgen.emit.elf_object import emit_probes_object
 from usdtgen.emit.header import emit_header
 from usdtgen.errors import Diagnostic, ElfError, UsdtgenError
 from usdtgen.provider.load import load_provider_text, provider_text
@@ -109,6 +107,8 @@ def object_machine(object_files: tuple[str, ...], notes: list[str]) -> int:
 
     Objects that cannot be read are named in ``notes`` (dtrace -G users pass real objects).
     """
+    from usdtgen.elf.writer import MACHINES         # the object writer loads for -G only
+
     machine = None
     for path in object_files:
         try:
@@ -167,6 +167,9 @@ def compile_provider(options: CompileOptions) -> CompileResult:
         content = emit_header(model, Path(output).name, Path(options.provider_path).name,
                               strict=options.strict).encode()
     elif options.mode == "object":
+        from usdtgen.elf.writer import MACHINES
+        from usdtgen.emit.elf_object import emit_probes_object
+
         machine = object_machine(options.object_files, notes)
         if machine not in MACHINES.values():
             raise ElfError(f"-G: objects for ELF machine {machine} are not supported; "
