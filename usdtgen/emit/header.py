@@ -20,11 +20,6 @@ COMMON_GUARD = "_USDTGEN_SDT_COMMON_1"
 
 
 
-def _c_string(text: str) -> str:
-    """``text`` as the inside of a C string literal that itself holds an assembler string."""
-    return text.replace("\\", "\\\\\\\\").replace('"', '\\\\\\"')
-
-
 def _common_block() -> str:
     """Macros shared by every usdtgen header (guarded, so several headers can be included)."""
     out = [f"#ifndef {COMMON_GUARD}", f"#define {COMMON_GUARD} 1", r"""
@@ -196,8 +191,12 @@ def _type_note_body(probe: Probe) -> str:
     if probe.mapped_args is not None:
         pairs += [(f":{native}:{arg.name or ''}", arg.ctype.d_name)
                   for native, arg in zip(probe.arg_map, probe.mapped_args)]
-    parts = [f'" .asciz \\"{_c_string(text)}\\"\\n"' for pair in pairs for text in pair]
-    return " ".join(parts) if parts else '""'
+    if not pairs:
+        return '""'
+    # as numbers: builds run sed over headers (s/char \*/const char */), which must not
+    # change the types the note records
+    data = b"".join(text.encode() + b"\0" for pair in pairs for text in pair)
+    return f'" .byte {",".join(map(str, data))}\\n"'
 
 
 _INT_SPELLINGS = {(1, True): "signed char", (1, False): "unsigned char", (2, True): "short",
@@ -212,9 +211,9 @@ def _strict_param(arg) -> str | None:
     """
     ctype = arg.ctype
     if ctype.is_string:
-        return "const char *"
+        return "char const *"          # (so that sed s/char \*/const char */ keeps it)
     if ctype.pointers or ctype.kind == "pointer":
-        return "const volatile void *"
+        return "void const volatile *"
     if ctype.kind in ("bool", "enum"):
         return "int"
     if ctype.kind == "int" and (ctype.size, ctype.signed) in _INT_SPELLINGS:
