@@ -258,3 +258,37 @@ def test_a_keyword_glued_to_a_name_is_a_name(tmp_path):
     assert (diagnostic.loc.line, diagnostic.loc.col) == (2, 2)
     assert diagnostic.message.startswith("unexpected 'probego'; expected")
     assert diagnostic.hint == "each probe declaration starts with the keyword 'probe'"
+
+
+# -- #pragma usdtgen string_length -----------------------------------------------------------------
+
+def test_string_length_pragma_names_the_string_and_its_length(tmp_path):
+    (tmp_path / "probes.d").write_text(
+        "provider mc {\n\tprobe get(int conn, const char *key, int keylen);\n"
+        "\tprobe set(const char *key, unsigned long n);\n};\n"
+        "#pragma usdtgen string_length mc:get key keylen\n"
+        "#pragma usdtgen string_length mc:::set arg0 arg1\n")
+    model, warnings = load_provider_file(str(tmp_path / "probes.d"))
+    assert warnings == []
+    assert [p.string_lengths for p in model.providers[0].probes] == [((1, 2),), ((0, 1),)]
+
+
+@pytest.mark.parametrize("line, column, message", [
+    ("#pragma usdtgen string_length mc:get conn keylen", 1,
+     "'conn' of mc:get is int, not a string (char *)"),
+    ("#pragma usdtgen string_length mc:get key key", 1,
+     "'key' of mc:get is const char *, not an integer length"),
+    ("#pragma usdtgen string_length mc:put key keylen", 1,
+     "'#pragma usdtgen string_length' names probe 'mc:put', which this file does not declare"),
+    ("#pragma usdtgen string_length mc:get key size", 1, "probe 'get' has no argument 'size'"),
+    ("#pragma usdtgen strlen mc:get key keylen", 1, "unknown '#pragma usdtgen strlen'"),
+    ("#pragma usdtgen string_length get key keylen", 1,
+     "malformed '#pragma usdtgen string_length'"),
+])
+def test_string_length_pragma_errors_name_the_line(tmp_path, line, column, message):
+    (tmp_path / "probes.d").write_text(
+        "provider mc {\n\tprobe get(int conn, const char *key, int keylen);\n};\n" + line + "\n")
+    with pytest.raises(ProviderError) as error:
+        load_provider_file(str(tmp_path / "probes.d"))
+    (diagnostic,) = error.value.diagnostics
+    assert (diagnostic.loc.line, diagnostic.loc.col, diagnostic.message) == (4, column, message)

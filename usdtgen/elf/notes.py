@@ -8,6 +8,7 @@ rest is still read.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import struct
@@ -49,6 +50,8 @@ class ProbeTypes:
     # DTrace's argument mapping (`probe p(int i, int j) : (int j, int i)`): per mapped
     # argument, (the native argument's index, name or "", D type); () without one
     mapped: tuple[tuple[int, str, str], ...] = ()
+    # `#pragma usdtgen string_length`: (string argument, its length argument), by index
+    string_lengths: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +204,15 @@ def _decode_types(desc: bytes) -> ProbeTypes | None:
     if len(parts) < 2 or len(parts) % 2:
         return None
     pairs = [(parts[i], parts[i + 1]) for i in range(2, len(parts), 2)]
-    args = tuple(pair for pair in pairs if not pair[0].startswith(":"))
-    mapped = []
-    for label, dtype in pairs[len(args):]:
-        native, _, name = label[1:].partition(":")
-        if not label.startswith(":") or not native.isdigit() or int(native) >= len(args):
+    args = tuple(itertools.takewhile(lambda pair: not pair[0].startswith(":"), pairs))
+    mapped, lengths = [], []
+    for label, value in pairs[len(args):]:   # ":N:name" (a mapped argument), ":len:N"
+        kind, _, rest = label[1:].partition(":")
+        if not label.startswith(":"):
             return None                      # not a note this reader understands
-        mapped.append((int(native), name, dtype))
-    return ProbeTypes(parts[0], parts[1], args, tuple(mapped))
+        if kind.isdigit() and int(kind) < len(args):
+            mapped.append((int(kind), rest, value))
+        elif kind == "len" and rest.isdigit() and value.isdigit() and \
+                max(int(rest), int(value)) < len(args):
+            lengths.append((int(rest), int(value)))
+    return ProbeTypes(parts[0], parts[1], args, tuple(mapped), tuple(lengths))

@@ -186,11 +186,13 @@ def _prototype(provider: Provider, probe: Probe) -> str:
 def _type_note_body(probe: Probe) -> str:
     """Pairs of strings: each native argument's name and D type; then, for a probe with an
     argument mapping, each mapped argument as ``:N:name`` (N: the native argument it stands
-    for) and its D type."""
+    for) and its D type; then for each string with a length (``#pragma usdtgen
+    string_length``), ``:len:N`` (N: the string argument) and the length argument's index."""
     pairs = [(arg.name or "", arg.ctype.d_name) for arg in probe.args]
     if probe.mapped_args is not None:
         pairs += [(f":{native}:{arg.name or ''}", arg.ctype.d_name)
                   for native, arg in zip(probe.arg_map, probe.mapped_args)]
+    pairs += [(f":len:{string}", str(length)) for string, length in probe.string_lengths]
     if not pairs:
         return '""'
     # as numbers: builds run sed over headers (s/char \*/const char */), which must not

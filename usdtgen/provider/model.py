@@ -86,6 +86,8 @@ class Probe:
     args: tuple[Arg, ...]
     loc: Loc
     mapped_args: tuple[Arg, ...] | None = None
+    # `#pragma usdtgen string_length`: (string argument, the argument holding its length)
+    string_lengths: tuple[tuple[int, int], ...] = ()
 
     @property
     def arg_map(self) -> tuple[int, ...] | None:

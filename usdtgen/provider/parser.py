@@ -7,6 +7,7 @@ and turns every problem into a ``Diagnostic`` with file, line, column and a hint
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from usdtgen.errors import Diagnostic, Loc, ProviderError, ProviderSyntaxError
 from usdtgen.provider.cpp import LineMarker, original_line, parse_line_marker, \
@@ -169,6 +170,7 @@ class _Builder:
         self.typedefs: dict[str, CType] = {}
         self.cpp_ignored = False
         self.not_directives: list[Token] = []     # '#' lines that are no directive
+        self.length_pragmas: list = []              # #pragma usdtgen string_length
         self.system = system_lines(text) if "\n#" in text else []   # per line: a system header's
 
     def error(self, token: Token | None, message: str, hint: str = "", line=None, col=None):
@@ -308,6 +310,9 @@ class _Builder:
             # not a directive at all (`# file: src/x.c`): systemtap's dtrace skips such lines
             self.not_directives.append(token)
             return
+        if len(words) >= 2 and words[1] == "usdtgen":
+            self.usdtgen_pragma(token, words[2:])
+            return
         if len(words) < 2 or words[1] != "D":
             return                       # other pragmas (#pragma once, ...) mean nothing here
         if len(words) < 3:
@@ -323,6 +328,62 @@ class _Builder:
         else:
             self.error(token, f"unknown '#pragma D {keyword}'",
                        "known: attributes, option, depends_on, binding")
+
+    def usdtgen_pragma(self, token: Token, words: list[str]) -> None:
+        """``#pragma usdtgen string_length PROVIDER:PROBE ARG LENGTH``: the probe passes the
+        string ARG as a pointer and its length in bytes (no NUL needed) as LENGTH; each is
+        a parameter name or argN. Other tools skip the line (an unknown pragma)."""
+        usage = ("#pragma usdtgen string_length PROVIDER:PROBE ARG LENGTH, e.g. "
+                 "#pragma usdtgen string_length memcached:command__get key keylen")
+        if not words or words[0] != "string_length":
+            self.error(token, f"unknown '#pragma usdtgen {words[0] if words else ''}'".rstrip(),
+                       "known: " + usage)
+            return
+        if len(words) != 4 or ":" not in words[1]:
+            self.error(token, "malformed '#pragma usdtgen string_length'", usage)
+            return
+        provider, _, probe = words[1].partition(":")
+        self.length_pragmas.append((token, provider, probe.strip(":").replace("-", "__"),
+                                    words[2], words[3]))
+
+    def apply_length_pragmas(self, providers: list[Provider]) -> list[Provider]:
+        """The probes the ``string_length`` pragmas name, with their string lengths."""
+        by_name = {(prov.name, probe.name): probe for prov in providers for probe in prov.probes}
+        lengths: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for token, provider, probe_name, string_arg, length_arg in self.length_pragmas:
+            probe = by_name.get((provider, probe_name))
+            if probe is None:
+                self.error(token, f"'#pragma usdtgen string_length' names probe "
+                                  f"'{provider}:{probe_name}', which this file does not declare")
+                continue
+            string_index = self._arg_index(token, probe, string_arg)
+            length_index = self._arg_index(token, probe, length_arg)
+            if string_index is None or length_index is None:
+                continue
+            string_type, length_type = (probe.args[string_index].ctype,
+                                        probe.args[length_index].ctype)
+            if not string_type.is_string:
+                self.error(token, f"'{string_arg}' of {provider}:{probe_name} is "
+                                  f"{string_type.spelling}, not a string (char *)")
+            elif length_type.pointers or length_type.kind not in ("int", "enum", "bool"):
+                self.error(token, f"'{length_arg}' of {provider}:{probe_name} is "
+                                  f"{length_type.spelling}, not an integer length")
+            else:
+                lengths.setdefault((provider, probe_name), []).append(
+                    (string_index, length_index))
+        return [replace(prov, probes=tuple(
+                    replace(probe, string_lengths=tuple(lengths[prov.name, probe.name]))
+                    if (prov.name, probe.name) in lengths else probe for probe in prov.probes))
+                for prov in providers]
+
+    def _arg_index(self, token: Token, probe: Probe, name: str) -> int | None:
+        for index, arg in enumerate(probe.args):
+            if arg.name == name or name == f"arg{index}":
+                return index
+        self.error(token, f"probe '{probe.name}' has no argument '{name}'",
+                   "name a parameter, or argN: " + ", ".join(
+                       a.name or f"arg{i}" for i, a in enumerate(probe.args)))
+        return None
 
     def _attribute(self, token: Token, words: list[str]):
         usage = "#pragma D attributes Name/Data/Class provider NAME provider|module|function|name|args"
@@ -382,6 +443,8 @@ class _Builder:
         for name_tok, probes in providers:
             own = tuple(a for prov, a, _ in attributes if prov == name_tok.value)
             model_providers.append(Provider(name_tok.value, probes, self.loc(name_tok), own))
+        if self.length_pragmas:
+            model_providers = self.apply_length_pragmas(model_providers)
         known = {p.name for p in model_providers}
         for prov, _, token in attributes:
             if prov not in known:
