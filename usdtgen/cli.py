@@ -6,7 +6,6 @@ build systems written for systemtap's dtrace script); subcommands come after it.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import click
@@ -320,7 +319,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     if printf is not None:
         from usdtgen.trace.printf import FormatError, compile_format
         try:
-            compiled = compile_format(printf)
+            compiled = compile_format(printf, stars=True)   # '%.*s': length, then string
         except FormatError as e:
             raise click.UsageError(str(e)) from None
         string_args = frozenset(compiled.string_arguments)
@@ -414,15 +413,19 @@ def _run_script_command(script_text, script_file, pid, command, as_json, types_f
             click.echo(f"usdtgen: warning: {message}", err=True)   # is about its output
 
         def notice(matched: int, in_kernel: int, clauses_in_kernel: int, clauses: int) -> None:
-            if not script.machine.quiet and not as_json:
-                first = re.split(r"[{/;]", (script_text or "").strip(), maxsplit=1)[0]
-                what = f"script '{filename}'" if script_file else \
-                    f"description '{first.strip()}'"
-                kernel = f" ({in_kernel} aggregated in the kernel, {clauses_in_kernel} of " \
-                         f"{clauses} clause{'s' if clauses != 1 else ''} run there)" \
-                    if in_kernel else ""
-                click.echo(f"usdtgen: {what} matched {matched} probe{'s' if matched != 1 else ''}"
-                           f"{kernel}", err=True)
+            if script.machine.quiet or as_json:
+                return
+            kernel = f" ({in_kernel} aggregated in the kernel, {clauses_in_kernel} of " \
+                     f"{clauses} clause{'s' if clauses != 1 else ''} run there)" \
+                if in_kernel else ""
+            if script_file:                       # as dtrace -s: one line for the script
+                lines = [(f"script '{filename}'", matched)]
+            else:                                 # as dtrace -n: one line per description
+                lines = [(f"description '{text}'", count)
+                         for text, count in script.description_counts()]
+            for number, (what, count) in enumerate(lines):
+                click.echo(f"usdtgen: {what} matched {count} probe{'s' if count != 1 else ''}"
+                           f"{kernel if number == len(lines) - 1 else ''}", err=True)
 
         status = run_script(script, config, warn, notice)
         stream.flush()

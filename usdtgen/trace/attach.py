@@ -46,6 +46,9 @@ class SiteEvent:
     path: str
     address: int
     args: tuple[ArgLayout, ...]
+    # strings with a length (#pragma usdtgen string_length): (string, length) by index; the
+    # string is cut to that many bytes
+    lengths: tuple[tuple[int, int], ...] = ()
 
 
 def _kind(dtype: str | None, is_float: bool, want_string: bool) -> str:
@@ -78,6 +81,8 @@ class _ArgPlan:
 def _arg_plans(listed: ListedSite, string_args: frozenset[int],
                fetch: frozenset[int] | None) -> list[_ArgPlan]:
     plans = []
+    if fetch is not None:                  # a string's length comes with the string
+        fetch = fetch | {length for string, length in listed.string_lengths if string in fetch}
     for i, spec in enumerate(listed.args.args if listed.args else ()):
         declared = listed.arg_names[i] if listed.arg_names else None
         name = declared[0] if declared and declared[0] else f"arg{i}"
@@ -129,7 +134,14 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
     definition = EventDefinition(group, name, kernel_path, site.file_offset, site.semaphore_offset,
                                  tuple(fetchargs))
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
-                                 tuple(layouts))
+                                 tuple(layouts), _counted(listed, layouts))
+
+
+def _counted(listed: ListedSite, layouts) -> tuple[tuple[int, int], ...]:
+    """The (string, length) pairs of a site whose string is read and length fetched."""
+    return tuple((string, length) for string, length in listed.string_lengths
+                 if string < len(layouts) and layouts[string].kind == "string"
+                 and layouts[length].field is not None)
 
 
 def plan_record_site(listed: ListedSite, group: str, name: str, kernel_path: str,
@@ -143,18 +155,19 @@ def plan_record_site(listed: ListedSite, group: str, name: str, kernel_path: str
     site = listed.site
     plans = _arg_plans(listed, string_args, fetch)
     specs = [plan.spec for plan in plans]
-    layout = RecordLayout(site_index, len(plans),
-                          tuple(p.index for p in plans if p.used and p.want_string), strsize,
-                          tuple(sorted(c for c in copies if c[0] < len(plans))))
     layouts = tuple(ArgLayout(p.name, p.dtype, p.spec.size, p.spec.signed,
                               _kind(p.dtype, p.spec.is_float, p.want_string),
                               f"arg{p.index}" if p.used else None,
                               "string" if p.used and p.want_string else None)
                     for p in plans)
+    counted = _counted(listed, layouts)
+    layout = RecordLayout(site_index, len(plans),
+                          tuple(p.index for p in plans if p.used and p.want_string), strsize,
+                          tuple(sorted(c for c in copies if c[0] < len(plans))), counted)
     definition = EventDefinition(group, name, kernel_path, site.file_offset,
                                  site.semaphore_offset, ())
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
-                                 layouts), layout, specs
+                                 layouts, counted), layout, specs
 
 
 def site_relative_for(listed: ListedSite):

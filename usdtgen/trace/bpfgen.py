@@ -168,6 +168,9 @@ class RecordLayout:
     strings: tuple[int, ...]               # argument indexes read as strings
     strsize: int
     copies: tuple[tuple[int, int], ...] = ()    # (argument index, bytes) copied from memory
+    # strings with a length argument: (string index, length index); such a string is read
+    # as that many bytes (at most strsize, else cut), its s32 then the bytes plus one
+    lengths: tuple[tuple[int, int], ...] = ()
 
     @property
     def slot(self) -> int:
@@ -345,9 +348,9 @@ def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index:
     pointer = R_CTX
     code.emit(bpf.ldx64(pointer, record, VALUES_AT + 8 * index))
     code.jump(lambda off: bpf.jump_imm("==", False, pointer, 0, off), null)
-    _read_string(code, lambda: code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end),
-                                         bpf.alu_imm("add", 1, 8)),
-                 pointer, limit, fault_in)
+    _read_any_string(code, lambda: code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end),
+                                             bpf.alu_imm("add", 1, 8)),
+                     pointer, record, layout, index, fault_in)
     code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.stx32(1, 0, 0))
     positive, bounded = code.fresh("positive"), code.fresh("bounded")
     code.jump(lambda off: bpf.jump_imm(">", True, 0, 0, off), positive)
@@ -363,6 +366,43 @@ def _pack_string(code: Code, record: int, end: int, layout: RecordLayout, index:
     code.emit(bpf.mov_reg(1, record), bpf.alu_reg("add", 1, end), bpf.st32(1, 0, 0),
               bpf.alu_imm("add", end, 8))
     code.label(stored)
+
+
+def _read_any_string(code: Code, destination, pointer: int, record: int, layout: RecordLayout,
+                     index: int, fault_in: bool) -> None:
+    """r0 = the s32 of string argument ``index``: read to its NUL, or, with a length
+    argument, as that many bytes."""
+    length = dict(layout.lengths).get(index)
+    if length is None:
+        _read_string(code, destination, pointer, layout.strsize + 1, fault_in)
+    else:
+        _read_counted(code, destination, pointer, record, length, layout.strsize, fault_in)
+
+
+COUNTED_AT = -16             # stack slot: the s32 a counted string's read will have
+
+
+def _read_counted(code: Code, destination, pointer: int, record: int, length_index: int,
+                  strsize: int, fault_in: bool) -> None:
+    """r0 = the s32 of a string of the length argument ``length_index`` holds: n + 1 for n
+    bytes (none when negative), strsize + 1 (cut) when n is strsize or more, then strsize
+    bytes are copied; negative when the read failed. No NUL is needed in memory."""
+    whole, positive, read = code.fresh("whole"), code.fresh("positive"), code.fresh("read")
+    code.emit(bpf.ldx64(2, record, VALUES_AT + 8 * length_index))
+    code.jump(lambda off: bpf.jump_imm(">=", True, 2, 0, off), positive)
+    code.emit(bpf.mov_imm(2, 0))
+    code.label(positive)
+    code.emit(bpf.mov_reg(3, 2), bpf.alu_imm("add", 3, 1))
+    code.jump(lambda off: bpf.jump_imm("<", False, 2, strsize, off), whole)
+    code.emit(_imm(2, strsize), _imm(3, strsize + 1))
+    code.label(whole)
+    code.emit(bpf.stx64(10, COUNTED_AT, 3))
+    destination()                                 # r1 (r2 is kept: the bytes to copy)
+    code.emit(bpf.mov_reg(3, pointer),
+              bpf.call(bpf.COPY_FROM_USER if fault_in else bpf.PROBE_READ_USER))
+    code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), read)
+    code.emit(bpf.ldx64(0, 10, COUNTED_AT))
+    code.label(read)
 
 
 def _read_string(code: Code, destination, pointer: int, limit: int, fault_in: bool) -> None:
@@ -402,8 +442,9 @@ def _copy_string(code: Code, record: int, layout: RecordLayout, position: int, i
     null = code.fresh("null")
     code.emit(bpf.ldx64(8, record, VALUES_AT + 8 * index))
     code.jump(lambda off: bpf.jump_imm("==", False, 8, 0, off), null)
-    _read_string(code, lambda: code.emit(bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8)),
-                 8, layout.strsize + 1, fault_in)
+    _read_any_string(code, lambda: code.emit(bpf.mov_reg(1, record),
+                                             bpf.alu_imm("add", 1, at + 8)),
+                     8, record, layout, index, fault_in)
     code.emit(bpf.stx32(record, at, 0))
     after = code.fresh("after")
     code.jump(lambda off: bpf.ja(off), after)

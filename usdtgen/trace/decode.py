@@ -65,6 +65,17 @@ def _cut_strings(raw: bytes, end_offset: int, slots, items: list, pointers: list
         items[index] = CutString(text.decode("utf-8", "replace"), len(text))
 
 
+def _apply_lengths(lengths, texts: list, values: list) -> None:
+    """Cut each string of a known length (the kernel read it to a NUL, maybe past its end)
+    to the bytes its length argument gives; in place in ``texts``."""
+    for string, length in lengths:
+        text, count = texts[string], values[length]
+        if isinstance(text, str) and isinstance(count, int):
+            data = text.encode("utf-8", "surrogateescape")
+            if len(data) > max(count, 0):         # (shorter: it stopped at a NUL, or was cut)
+                texts[string] = data[:max(count, 0)].decode("utf-8", "replace")
+
+
 def _data_loc(raw: bytes, offset: int) -> bytes:
     loc = struct.unpack_from("<I", raw, offset)[0]
     start, length = loc & 0xFFFF, loc >> 16
@@ -114,7 +125,8 @@ class Decoder:
             position = value_field.offset + value_field.size
             self.plan.append((arg, value_field, string_field))
         self._numbers = struct.Struct("".join(codes))
-        if keep_addresses and not any(arg.kind == "float" for arg in site.args):
+        if keep_addresses and not any(arg.kind == "float" for arg in site.args) and \
+                not site.lengths:
             self.decode = self._compiled_decode()
 
     def _compiled_decode(self):
@@ -197,6 +209,9 @@ class Decoder:
         if self.strings_end is not None:
             _cut_strings(raw, self.strings_end, self.string_slots,
                          strings if strings is not None else values, values)
+        if self.site.lengths:
+            _apply_lengths(self.site.lengths, strings if strings is not None else values,
+                           values)
         comm = ""
         if self.comm is not None:
             name = _data_loc(raw, self.comm.offset)
@@ -264,6 +279,7 @@ class RecordDecoder:
                 lines.append(f"        l{index} = unpack_i(raw, s{index})[0]")
                 strings_at[index] = f"s{index}"
         values, strings = [], []
+        counted = {string for string, _ in self.layout.lengths}
         for i, arg, fetched, signed in self._plan:
             name = f"n{i}"
             if not fetched:
@@ -273,8 +289,10 @@ class RecordDecoder:
             number = f"({name} - 18446744073709551616 if {name} >> 63 else {name})" \
                 if signed else name
             if i in strings_at:
-                # a whole string: its bytes end with the NUL at length - 1
-                text = (f"((raw[s{i} + 8:s{i} + 7 + l{i}].decode('utf-8', 'replace') "
+                # a whole string: its bytes end with the NUL at length - 1 (one of a known
+                # length has none: it ends at the first NUL, if any)
+                split = ".split(b'\\0', 1)[0]" if i in counted else ""
+                text = (f"((raw[s{i} + 8:s{i} + 7 + l{i}]{split}.decode('utf-8', 'replace') "
                         f"if 0 < l{i} <= {limit - 1} else string(raw, s{i})) "
                         f"if {name} else None)")
                 if self.keep_addresses:
@@ -371,4 +389,5 @@ class RecordDecoder:
         if length > strsize:                         # it filled the byte past the size: cut
             text = raw[at + 8:at + 8 + strsize - 1]
             return CutString(text.decode("utf-8", "replace"), len(text))
-        return raw[at + 8:at + 8 + length].split(b"\0", 1)[0].decode("utf-8", "replace")
+        # (its NUL at length - 1; a string of a known length has none, nor needs one)
+        return raw[at + 8:at + 7 + length].split(b"\0", 1)[0].decode("utf-8", "replace")

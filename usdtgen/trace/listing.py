@@ -30,6 +30,7 @@ class ListedSite:
     symbols: dict | None = None                 # symbol addresses resolved for its arguments
     open_path: str = ""                         # the file to open (and to give the kernel)
     mapped: tuple = ()      # DTrace's argument mapping: (native index, name, D type) each
+    string_lengths: tuple = ()    # (string argument, its length argument), by index
 
 
 @dataclass
@@ -57,9 +58,15 @@ def matches(site: ProbeSite, patterns: list[str]) -> bool:
     return False
 
 
-def provider_types(model) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
-    """(provider, probe) → ((name, D type), ...) from a parsed provider file (``--types``)."""
-    return {(prov.name, probe.name): tuple((a.name or "", a.ctype.d_name) for a in probe.args)
+def provider_types(model) -> dict:
+    """(provider, probe) → ProbeTypes from a parsed provider file (``--types``): what a type
+    note would say, argument mapping and string lengths included."""
+    from usdtgen.elf.notes import ProbeTypes
+    return {(prov.name, probe.name): ProbeTypes(
+                prov.name, probe.name, tuple((a.name or "", a.ctype.d_name) for a in probe.args),
+                tuple((native, a.name or "", a.ctype.d_name)
+                      for native, a in zip(probe.arg_map or (), probe.mapped_args or ())),
+                probe.string_lengths)
             for prov in model.providers for probe in prov.probes}
 
 
@@ -131,10 +138,12 @@ def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
         if wanted:
             symbols = symbol_addresses(obj.open_path, wanted)
     for site, args in zip(sites, parsed):
-        known = probes.types.get((site.provider, site.name))
-        names = known.args if known is not None else types.get((site.provider, site.name))
-        if names is not None and args is not None and len(names) != len(args.args):
-            names = None
+        key = (site.provider, site.name)
+        # --types wins over the binary's type note; either only with the note's arg count
+        known = next((t for t in (types.get(key), probes.types.get(key))
+                      if t is not None and (args is None or len(t.args) == len(args.args))),
+                     None)
+        names = known.args if known is not None else None
         fetchargs: list[str | Unfetchable] = []
         if with_fetchargs:
             for spec in args.args:
@@ -142,9 +151,9 @@ def _listed(probes: ElfProbes, patterns: list[str], types: dict, obj: ElfObject,
                     fetchargs.append(to_fetcharg(spec, symbol_offset_for(site, symbols)))
                 except Unfetchable as e:
                     fetchargs.append(e)
-        mapped = known.mapped if known is not None and names is known.args else ()
+        typed = names is not None
         yield ListedSite(site, args, names, tuple(fetchargs), symbols or None, obj.open_path,
-                         mapped)
+                         known.mapped if typed else (), known.string_lengths if typed else ())
 
 
 def symbol_offset_for(site: ProbeSite, symbols: dict | None):

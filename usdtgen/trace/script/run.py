@@ -68,6 +68,7 @@ class Script:
         self.kernel = kernel                    # aggregate in the kernel where a site allows
         self.kernel_sites: list = []
         self.clause_sites: dict = {}            # clause index -> sites it is bound to
+        self.description_probes: dict = {}      # id(description) -> the probes it matched
         self.kernel_clause_sites: dict = {}     # clause index -> of those, in the kernel
         self._variables_in_kernel: bool | None = None
         self._variables_map = None              # a HashMap, once a site needs it
@@ -251,9 +252,13 @@ class Script:
                          dashed(site.name), arg_types, arg_map, mapped_types)
         pid = self.machine.target
         bound = []
+        probe = (site.provider, info.module, function, site.name)
         for clause in self.usdt:
-            if any(d.matches(site.provider, info.module, function, site.name, pid)
-                   for d in clause.descriptions):
+            matching = [d for d in clause.descriptions
+                        if d.matches(site.provider, info.module, function, site.name, pid)]
+            for description in matching:
+                self.description_probes.setdefault(id(description), set()).add(probe)
+            if matching:
                 bound.append((clause, *self.compiler.bind(clause, info)))
                 self.clause_sites[clause.index] = self.clause_sites.get(clause.index, 0) + 1
         self.sites_matched += 1
@@ -311,6 +316,19 @@ class Script:
         whole = sum(1 for index, sites in self.clause_sites.items()
                     if sites and self.kernel_clause_sites.get(index, 0) == sites)
         return whole, len(self.usdt)
+
+    def description_counts(self) -> list[tuple[str, int]]:
+        """Each probe description of the script, as written, and how many probes it matched
+        (a probe: provider, module, function and name; its sites count once)."""
+        counts = []
+        for clause in self.clauses:
+            for description in clause.descriptions:
+                if description.kind == "usdt":
+                    count = len(self.description_probes.get(id(description), ()))
+                else:                          # BEGIN, END, ERROR, tick-N: one probe each
+                    count = 1
+                counts.append((description.text, count))
+        return counts
 
     def probes_matched(self) -> int:
         specials = sum(1 for bound in (self.begin, self.end, self.machine.error_clauses) if bound)
