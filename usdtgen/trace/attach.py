@@ -132,7 +132,7 @@ def plan_site(listed: ListedSite, group: str, name: str, kernel_path: str,
     if any(layout.string_field for layout in layouts):
         fetchargs.append((STRINGS_END_FIELD, "$comm:string"))
     definition = EventDefinition(group, name, kernel_path, site.file_offset, site.semaphore_offset,
-                                 tuple(fetchargs))
+                                 tuple(fetchargs), getattr(listed, "returns", False))
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
                                  tuple(layouts), _counted(listed, layouts))
 
@@ -165,7 +165,7 @@ def plan_record_site(listed: ListedSite, group: str, name: str, kernel_path: str
                           tuple(p.index for p in plans if p.used and p.want_string), strsize,
                           tuple(sorted(c for c in copies if c[0] < len(plans))), counted)
     definition = EventDefinition(group, name, kernel_path, site.file_offset,
-                                 site.semaphore_offset, ())
+                                 site.semaphore_offset, (), getattr(listed, "returns", False))
     return definition, SiteEvent(site.provider, site.name, name, site.path, site.address,
                                  layouts, counted), layout, specs
 

@@ -68,6 +68,9 @@ class TraceConfig:
                                               # program that aggregates its hits in the kernel
     poll_seconds: float = 0.1                 # how long the reader sleeps at most
     string_size: int = 1024                   # bytes of a string read by BPF, its NUL included
+    # function probes (usdtgen.trace.functions.FunctionProbe) to make sites of, in every
+    # object of the target whose name matches
+    functions: tuple = ()
 
 
 class TraceHooks:
@@ -125,6 +128,7 @@ class _Attached:
         self.to_arm: list[tuple[int, int]] = []     # (event id, program fd) defined, not open
         self.seen_sites: set[tuple] = set()          # site_identity of every attached site
         self.seen_objects: set[tuple[int, int]] = set()   # files already looked at
+        self.main_path: str | None = None               # the program (module a.out)
 
     def add_sites(self, listed_sites, config: TraceConfig, targets, warnings,
                   stop=lambda: False) -> int:
@@ -386,9 +390,10 @@ def site_identity(listed) -> tuple:
     """The same site however its file was reached (relative path, /proc/PID/map_files/...)."""
     try:
         status = os.stat(listed.open_path)
-        return (status.st_dev, status.st_ino, listed.site.file_offset)
+        place: tuple = (status.st_dev, status.st_ino, listed.site.file_offset)
     except OSError:
-        return (os.path.realpath(listed.site.path), listed.site.file_offset)
+        place = (os.path.realpath(listed.site.path), listed.site.file_offset)
+    return place + (True,) if getattr(listed, "returns", False) else place  # (a uretprobe)
 
 
 def _raise_fd_limit(needed: int) -> None:
@@ -461,6 +466,27 @@ def _select(config: TraceConfig, sites) -> list:
     return sites if config.site_filter is None else config.site_filter(sites)
 
 
+def _collect(config: TraceConfig, objects, main_path: str | None):
+    """The USDT sites of ``objects`` the patterns match, and the sites of the function
+    probes asked for."""
+    listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+    if config.functions:
+        from usdtgen.trace.functions import function_listing
+        sites, problems = function_listing(objects, config.functions, main_path)
+        listing.sites += sites
+        listing.problems += problems
+    return listing
+
+
+def _main_path(config: TraceConfig, child, objects) -> str | None:
+    """The program traced (DTrace's module a.out), as a path usdtgen can open."""
+    if child is not None:
+        return child.program
+    if config.pid is not None:
+        return f"/proc/{config.pid}/exe"
+    return objects[0].open_path if objects else None
+
+
 def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> TraceResult:
     root = tracefs.find_tracefs()
     tracefs.remove_stale_groups(root)
@@ -483,10 +509,11 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
         watch_pid, inherit = None, False
         where = objects[0].path
     attached = _Attached(root, config.buffer_pages)
+    attached.main_path = _main_path(config, child, objects)
     exit_status = 0
     hooks.on_target(child.pid if child is not None else config.pid)
     try:
-        listing = collect(objects, list(config.patterns), config.types, quiet_when_empty=True)
+        listing = _collect(config, objects, attached.main_path)
         listing.sites = _select(config, listing.sites)
         attached.seen_objects.update(i for i in map(file_identity, (o.open_path for o in objects))
                                      if i is not None)
@@ -748,7 +775,7 @@ def _rescan(config, attached, pid, targets, warnings) -> None:
             new_objects.append(obj)
     if not new_objects:
         return
-    listing = collect(new_objects, list(config.patterns), config.types, quiet_when_empty=True)
+    listing = _collect(config, new_objects, attached.main_path)
     fresh = [s for s in _select(config, listing.sites) if site_identity(s) not in attached.seen_sites]
     if not fresh:
         return

@@ -67,13 +67,15 @@ class EventDefinition:
     file_offset: int
     ref_ctr_offset: int | None        # the semaphore's file offset, raised while attached
     fetchargs: tuple[tuple[str, str], ...]   # (field name, fetch-arg)
+    returns: bool = False             # a uretprobe: fires when the function there returns
 
     def line(self) -> str:
         where = f"{self.path}:{self.file_offset:#x}"
         if self.ref_ctr_offset is not None:
             where += f"({self.ref_ctr_offset:#x})"
         args = " ".join(f"{field}={fetch}" for field, fetch in self.fetchargs)
-        return f"p:{self.group}/{self.name} {where} {args}".rstrip()
+        kind = "r" if self.returns else "p"
+        return f"{kind}:{self.group}/{self.name} {where} {args}".rstrip()
 
 
 def _error_log(root: Path) -> str:

@@ -37,10 +37,19 @@ class ProbeDescription:
     name: str = ""
     interval_ns: int = 0         # tick
 
+    @property
+    def is_function(self) -> bool:
+        """A pid-provider description (function entry, return or offset probes)."""
+        return self.kind == "usdt" and is_function_provider(self.provider)
+
     def matches(self, provider: str, module: str, function: str, name: str,
-                pid: int | None = None) -> bool:
-        if self.kind != "usdt":
+                pid: int | None = None, main_module: str | None = None) -> bool:
+        if self.kind != "usdt" or self.is_function != (provider == "pid"):
             return False
+        if self.module == "a.out" and self.is_function:      # DTrace's name of the program
+            return main_module is not None and module == main_module and \
+                fnmatch.fnmatchcase(function, self.function or "*") and \
+                fnmatch.fnmatchcase(name, self.name or "*")
         if self.provider and not (fnmatch.fnmatchcase(provider, self.provider) or
                                   (pid is not None and
                                    fnmatch.fnmatchcase(f"{provider}{pid}", self.provider))):
@@ -97,13 +106,25 @@ def parse_description(text: str, loc: Loc) -> ProbeDescription:
     if name.startswith("profile-") or provider == "profile":
         raise DescriptionError(f"{text}: not a profile probe (profile-N, with a unit of ns, "
                                "us, ms, s, min, h, d or hz)")
-    if provider in ("syscall", "fbt", "pid", "proc", "sched", "io", "lockstat", "sdt") or \
-            provider.startswith("pid"):
-        if provider.startswith("pid") and provider[3:].isdigit() or provider in (
-                "syscall", "fbt", "pid", "proc", "sched", "io", "lockstat", "sdt"):
-            raise DescriptionError(f"{text}: only USDT probes (and BEGIN, END, ERROR, tick-N) "
-                                   "can be traced by usdtgen")
+    if provider in ("syscall", "fbt", "proc", "sched", "io", "lockstat", "sdt"):
+        raise DescriptionError(f"{text}: only USDT probes, function probes (pid$target::"
+                               "FUNCTION:entry) and BEGIN, END, ERROR, tick-N can be traced "
+                               "by usdtgen")
+    if is_function_provider(provider):
+        if name and not (name in ("entry", "return") or _OFFSET.fullmatch(name) or
+                         any(c in name for c in "*?[")):
+            raise DescriptionError(f"{text}: a function probe is 'entry', 'return' or an "
+                                   "instruction offset in hex (pid$target:a.out:main:1c)")
     return ProbeDescription(text, loc, "usdt", provider, module, function, name)
+
+
+_OFFSET = re.compile(r"[0-9a-fA-F]+")
+
+
+def is_function_provider(provider: str) -> bool:
+    """DTrace's pid provider: ``pid`` followed by the process ID (``pid$target`` once
+    expanded, or ``pid`` alone while the target is not known yet)."""
+    return provider == "pid" or (provider.startswith("pid") and provider[3:].isdigit())
 
 
 def module_name(path: str) -> str:

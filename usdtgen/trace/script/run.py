@@ -94,10 +94,12 @@ class Script:
             site = listed.site
             function = self.function_of(listed)
             module = module_name(site.path)
+            main_module = module if getattr(listed, "in_main", False) else None
             hit = False
             for clause in self.usdt:
                 for description in clause.descriptions:
-                    if description.matches(site.provider, module, function, site.name, pid):
+                    if description.matches(site.provider, module, function, site.name, pid,
+                                           main_module):
                         matched_descriptions.add(id(description))
                         hit = True
             if hit:
@@ -118,6 +120,8 @@ class Script:
         return chosen
 
     def function_of(self, listed) -> str:
+        if getattr(listed, "function", ""):        # a function probe's own function
+            return listed.function
         site = listed.site
         names = self.function_names.get(site.path)
         if names is None:
@@ -255,7 +259,8 @@ class Script:
         probe = (site.provider, info.module, function, site.name)
         for clause in self.usdt:
             matching = [d for d in clause.descriptions
-                        if d.matches(site.provider, info.module, function, site.name, pid)]
+                        if d.matches(site.provider, info.module, function, site.name, pid,
+                                     info.module if getattr(listed, "in_main", False) else None)]
             for description in matching:
                 self.description_probes.setdefault(id(description), set()).add(probe)
             if matching:
@@ -405,7 +410,12 @@ def trace_config(script: Script, target=None, pid=None, command=None, types=None
     for name in ("switchrate", "aggrate"):
         if name in options:
             poll = min(poll, parse_rate(options[name]))
+    from usdtgen.trace.functions import FunctionProbe
+    functions = tuple(dict.fromkeys(
+        FunctionProbe(d.module, d.function, d.name or "*")
+        for clause in script.usdt for d in clause.descriptions if d.is_function))
     return TraceConfig(target=target, pid=pid, command=command, types=types, duration=duration,
+                       functions=functions,
                        site_filter=script.select_sites, site_fetch=script.site_fetch,
                        site_kernel=script.site_kernel,
                        keep_addresses=True, allow_empty=not script.usdt or script.allow_unmatched,
