@@ -66,9 +66,7 @@ PHASES = [
     ("imports done inside the command", "<frozen importlib._bootstrap>", "_find_and_load"),
     ("read_probes (ELF headers, notes)", "usdtgen/elf/notes.py", "read_probes"),
     ("parse_args (argument strings, cache misses)", "usdtgen/elf/argspec.py", "parse_args"),
-    ("  of which building the lark parser", "usdtgen/grammar.py", "load_grammar"),
-    ("  of which Lark.parse", "lark/lark.py", "parse"),
-    ("  of which the tree transformer", "lark/visitors.py", "transform"),
+    ("  of which parsing one argument", "usdtgen/elf/argspec_parse.py", "parse_one"),
     ("symbol_addresses (whole symbol tables)", "usdtgen/elf/symbols.py", "symbol_addresses"),
     ("to_fetcharg", "usdtgen/elf/argspec.py", "to_fetcharg"),
     ("format_table", "usdtgen/trace/listing.py", "format_table"),
@@ -375,8 +373,8 @@ def main() -> None:
     _, elapsed, stats = profiles[0]
     print(f"cProfile of one 'usdtgen list' of the {sites:,}-site program in this process "
           f"({elapsed:.2f} s under the profiler, {stats.total_tt:.2f} s profiled), top 8 by "
-          "cumulative time (usdtgen, lark and pyelftools functions):")
-    print(top_functions(stats, "cumulative", 8, "usdtgen/|lark/|elftools/"))
+          "cumulative time (usdtgen functions):")
+    print(top_functions(stats, "cumulative", 8, "usdtgen/"))
     print("\ntop 8 by own time:")
     print(top_functions(stats, "tottime", 8))
     print("\nby phase (cumulative seconds under the profiler, share of the profiled time):")

@@ -1,7 +1,7 @@
 """Parse the argument strings of stapsdt notes ("-4@%edi 8@8(%rsp)") into structured specs,
 and translate each into the kernel's uprobe fetch-arg syntax.
 
-One lark grammar per architecture (``argspec_<machine>.lark``, run by ``argspec_parse``);
+One grammar per architecture (a recursive-descent parser in ``argspec_parse``);
 parsing never raises for bad input: a string that does not parse gives a ``ParsedArgs``
 with an ``error``. Register names
 are mapped to the kernel's ``pt_regs`` names (x86-64: ``ax``..``r15``; aarch64: ``x0``..``sp``).
@@ -114,7 +114,7 @@ def parse_args(text: str, machine: str) -> ParsedArgs:
     """Parse a note's argument string for ``machine`` ("x86_64" or "aarch64")."""
     if machine not in REGISTERS:
         return ParsedArgs((), f"argument strings of {machine} are not understood")
-    from usdtgen.elf.argspec_parse import parse_one     # lark loads on first use
+    from usdtgen.elf.argspec_parse import parse_one     # the parser loads on first use
 
     specs = []
     for piece in split_args(text):
