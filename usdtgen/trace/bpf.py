@@ -30,6 +30,8 @@ MAP_LOOKUP, MAP_UPDATE, GET_CURRENT_PID_TGID, PROBE_READ_USER, PROBE_READ_USER_S
     1, 2, 14, 112, 114
 MAP_DELETE, KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_COMM = 3, 5, 8, 16
 RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, COPY_FROM_USER = 130, 131, 132, 148
+GET_STACK, F_USER_STACK = 67, 1 << 8       # bpf_get_stack(ctx, buf, size, flags)
+F_USER_BUILD_ID = 1 << 11      # ... each frame as a file's build ID and offset in it
 MAP_TYPE_ARRAY = 2
 NOEXIST = 1
 F_SLEEPABLE = 1 << 4           # prog_flags: may sleep (fault user pages in); uprobes only

@@ -326,13 +326,27 @@ def _fill(code: Code, record: int, layout: RecordLayout, specs, arch: str, site_
     return tuple(problems)
 
 
+USER_STACK = -1             # a copy of this "argument" is the user stack: STACK_FRAME bytes
+STACK_FRAME = 32            # a frame: s32 status, 20-byte build ID, u64 file offset (or pc)
+
+
 def _copy_memory(code: Code, record: int, layout: RecordLayout, fault_in: bool) -> None:
     """Copy, for each of the layout's copies, the bytes its argument points to into the
     record after an s32 status (0, or the helper's negative error). ``fault_in``: the program
-    is sleepable, and bpf_copy_from_user faults in pages the process never touched."""
+    is sleepable, and bpf_copy_from_user faults in pages the process never touched. The copy
+    of USER_STACK is the thread's user stack, from the hit's pc outwards, each frame as the
+    build ID of the file it is in and its offset there (so that it can be named after the
+    process has gone), else its address (bpf_get_stack; the s32 is the bytes it wrote)."""
     helper = bpf.COPY_FROM_USER if fault_in else bpf.PROBE_READ_USER
     for position, (index, size) in enumerate(layout.copies):
         at = layout.copy_at(position)
+        if index == USER_STACK:
+            code.emit(bpf.mov_reg(1, R_CTX), bpf.mov_reg(2, record),
+                      bpf.alu_imm("add", 2, at + 8), _imm(3, size),
+                      bpf.mov_imm(4, bpf.F_USER_STACK | bpf.F_USER_BUILD_ID),
+                      bpf.call(bpf.GET_STACK),
+                      bpf.stx32(record, at, 0))
+            continue
         code.emit(bpf.mov_reg(1, record), bpf.alu_imm("add", 1, at + 8), _imm(2, size),
                   bpf.ldx64(3, record, VALUES_AT + 8 * index), bpf.call(helper),
                   bpf.stx32(record, at, 0))

@@ -224,6 +224,17 @@ class Decoder:
 
 
 COMPACT = 0x80000000      # (usdtgen.trace.bpfgen.COMPACT) a record with packed strings
+USER_STACK = -1           # (usdtgen.trace.bpfgen.USER_STACK) the copy that is a user stack
+STACK_FRAME = 32          # (usdtgen.trace.bpfgen.STACK_FRAME) bytes of one of its frames
+
+
+def _copied(raw: bytes, at: int, key: tuple[int, int]) -> bytes | None:
+    """The bytes of a copy in a record (its s32 at ``at``): all of them (status 0), the
+    bytes the stack walk wrote (a user stack's status), None when the read failed."""
+    status = struct.unpack_from("<i", raw, at)[0]
+    if key[0] == USER_STACK:
+        return raw[at + 8:at + 8 + min(status, key[1])] if status > 0 else None
+    return None if status else raw[at + 8:at + 8 + key[1]]
 
 
 class RecordDecoder:
@@ -308,9 +319,8 @@ class RecordDecoder:
         copies = "None"
         if self._copies:
             lines.append("    copies = {" + ", ".join(
-                f"{key!r}: (None if unpack_i(raw, start + {at})[0] else "
-                f"raw[start + {at + 8}:start + {at + 8 + key[1]}])"
-                for key, at in self._copies) + "}")
+                f"{key!r}: copied(raw, start + {at}, {key!r})" for key, at in self._copies)
+                + "}")
             copies = "copies"
         lines += ["    comm = comms.get(comm_bytes)",
                   "    if comm is None:",
@@ -321,6 +331,7 @@ class RecordDecoder:
                   f"{kept}, {copies})"]
         scope = {"header": self._header, "values": self._values, "slow": self.decode,
                  "unpack_i": struct.Struct("<i").unpack_from, "string": self._string,
+                 "copied": _copied,
                  "COMPACT": COMPACT, "comms": self._comms, "Event": Event,
                  "provider": self.site.provider, "probe": self.site.probe, "site": self.site}
         exec(compile("\n".join(lines) + "\n", f"<record decoder {self.site.event_name}>",
@@ -333,8 +344,7 @@ class RecordDecoder:
         numbers = self._values(raw, start + self._values_at)
         string_at = {index: start + at for index, at in self._strings.items()} \
             if not site_word & COMPACT else self._packed(raw, start)
-        copies = {key: None if struct.unpack_from("<i", raw, start + at)[0]
-                  else raw[start + at + 8:start + at + 8 + key[1]]
+        copies = {key: _copied(raw, start + at, key)
                   for key, at in self._copies} if self._copies else None
         values, strings = [], ([] if self.keep_addresses else None)
         for i, arg, fetched, signed in self._plan:

@@ -167,11 +167,15 @@ class _Attached:
                     warnings.append(f"{listed.site.provider}:{listed.site.name} at "
                                     f"{listed.site.path}:{listed.site.address:#x}: read by "
                                     f"the kernel's fetch-args instead of BPF ({e})")
-            if copies:
-                warnings.append(f"{listed.site.provider}:{listed.site.name} at "
-                                f"{listed.site.path}:{listed.site.address:#x}: copyin() reads "
-                                "the process's memory when the record is processed, not when "
-                                "the probe fired (no BPF program here)")
+            where = f"{listed.site.provider}:{listed.site.name} at " \
+                    f"{listed.site.path}:{listed.site.address:#x}"
+            if any(index == bpfgen.USER_STACK for index, _ in copies):
+                warnings.append(f"{where}: ustack() is empty: only a BPF program can read the "
+                                "user stack when the probe fires (no BPF program here)")
+            if any(index != bpfgen.USER_STACK for index, _ in copies):
+                warnings.append(f"{where}: copyin() reads the process's memory when the "
+                                "record is processed, not when the probe fired (no BPF "
+                                "program here)")
             definition, site_event = plan_site(listed, self.group, name, listed.open_path,
                                                site_strings, fetch)
             for arg in site_event.args:
@@ -510,6 +514,9 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
         where = objects[0].path
     attached = _Attached(root, config.buffer_pages)
     attached.main_path = _main_path(config, child, objects)
+    if config.keep_addresses:                   # a D script: stacks name their frames by
+        from usdtgen.trace.symbolize import SYMBOLIZER     # the build IDs of these files
+        SYMBOLIZER.add_files([(o.open_path, o.path) for o in objects])
     exit_status = 0
     hooks.on_target(child.pid if child is not None else config.pid)
     try:

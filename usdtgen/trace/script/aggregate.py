@@ -14,6 +14,8 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from usdtgen.trace.symbolize import UserStack
+
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 UINT128_MASK = (1 << 128) - 1   # stddev()'s sum of squares wraps at 128 bits, as in DTrace
 QUANTIZE_BUCKETS = 127           # -2^62 .. -1, 0, 1 .. 2^62 (log2 buckets)
@@ -260,6 +262,7 @@ class KeyType:
 
     string: bool
     size: int = 8
+    stack: bool = False          # a ustack(): prints as its frames
 
 
 def wrap_int(value: int, size: int, signed: bool = True) -> int:
@@ -280,6 +283,8 @@ def key_sort_value(value, key_type: KeyType):
 
 
 def format_key(value, key_type: KeyType) -> str:
+    if isinstance(value, UserStack):             # a newline, then a frame a line
+        return format(value, "")
     if key_type.string or not isinstance(value, int):
         return "  " + f"{value:<50}"
     size = key_type.size
@@ -373,7 +378,8 @@ class Aggregation:
     def json_object(self, options) -> dict:
         entries = []
         for key in self.sorted_keys(options):
-            entries.append({"keys": list(key), **self.json_value(self.entries[key])})
+            keys = [value.frames() if isinstance(value, UserStack) else value for value in key]
+            entries.append({"keys": keys, **self.json_value(self.entries[key])})
         return {"type": "aggregation", "name": self.name, "function": self.function.name,
                 "entries": entries}
 

@@ -24,14 +24,16 @@ from lark import Token, Tree
 
 from usdtgen.errors import Loc, ScriptError, UsdtgenError
 from usdtgen.provider.cpp import original_line
+from usdtgen.trace.decode import STACK_FRAME, USER_STACK
 from usdtgen.trace.printf import FormatError, compile_format
 from usdtgen.trace.script.aggregate import AggFunction, Aggregation, make_adder, wrap64
 from usdtgen.trace.script.memory import read_process, read_process_string, string_at
-from usdtgen.trace.script.types import ANY, CHAR, INT, PRELUDE, LONG, STRING, ULONG, VOID, \
+from usdtgen.trace.script.types import ANY, CHAR, INT, PRELUDE, LONG, STACK, STRING, ULONG, VOID, \
     Record, Ty, TypeError_, array_of, lay_out, pointer_to, record_type, scalar_type, \
     type_name, usual_arithmetic
 from usdtgen.trace.script.parse import ParsedScript, error_at
 from usdtgen.trace.script.probes import DescriptionError, ProbeDescription, parse_description
+from usdtgen.trace.symbolize import SYMBOLIZER, UserStack, stack_frames
 
 MAX_ARGS = 12
 INT64 = (1 << 64) - 1
@@ -58,16 +60,17 @@ AGG_FUNCTIONS = {"count": (0, 0), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "
 ACTIONS = {"printf", "printa", "trace", "print", "exit", "clear", "trunc", "normalize",
            "denormalize", "speculate", "commit", "discard", "bcopy", "setopt", "tracemem",
            "copyinto"}
-UNSUPPORTED = {"stack": "kernel stacks", "ustack": "user stacks", "jstack": "user stacks",
+UNSUPPORTED = {"stack": "kernel stacks",
                "system": "destructive actions", "raise": "destructive actions",
                "stop": "destructive actions", "copyout": "destructive actions",
                "copyoutstr": "destructive actions", "chill": "destructive actions",
                "panic": "destructive actions", "breakpoint": "destructive actions",
                "ddi_pathname": "kernel device paths", "freopen": "output redirection",
                "printm": "printm()",
-               "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules",
-               "usym": "user symbols", "ufunc": "user symbols", "umod": "user modules",
-               "uaddr": "user symbols"}
+               "sym": "kernel symbols", "func": "kernel symbols", "mod": "kernel modules"}
+USER_SYMBOLS = {"ufunc", "usym", "umod", "uaddr"}     # an address as a name of the process's
+DEFAULT_USTACKFRAMES = 20                              # DTrace's ustackframes
+MAX_USTACK_FRAMES = 127                                # the kernel's perf_event_max_stack
 STRING_FUNCTIONS = {"copyinstr": (1, 2), "strtok": (2, 2), "cleanpath": (1, 1), "json": (2, 2),
                     "htons": (1, 1), "htonl": (1, 1), "htonll": (1, 1), "ntohs": (1, 1),
                     "ntohl": (1, 1), "ntohll": (1, 1), "inet_ntoa": (1, 1),
@@ -193,6 +196,21 @@ class Clause:
     needs: Needs = field(default_factory=Needs)
     bound: dict = field(default_factory=dict)       # arg signature -> (predicate, actions)
     this_before: dict | None = None   # this-> variables' types from the clauses above
+
+
+def _user_symbol(name: str, address):
+    """ufunc(), usym(), umod(), uaddr() of a code address, named in the firing's process
+    as DTrace prints them: module`function, module, module`function+0x1c."""
+    def symbol(f):
+        pc = address(f) & 0xFFFFFFFFFFFFFFFF
+        full = SYMBOLIZER.name(f.pid, pc)
+        if name == "uaddr":
+            return full
+        module, function, _ = SYMBOLIZER.parts(f.pid, pc)
+        if name == "umod":
+            return module
+        return f"{module}`{function}" if function else full
+    return symbol
 
 
 def _outside_sizeof(node: Tree):
@@ -1038,6 +1056,10 @@ class Compiler:
                                      f"the printa() format has {keys} key conversions but "
                                      f"{aggregations[0].name} has "
                                      f"{len(aggregations[0].key_types)} keys")
+            if fmt is not None and any(kt.stack for kt in aggregations[0].key_types):
+                raise self.error(node, "printa() with a format cannot print a stack key (DTrace "
+                                       "takes %k for it, which usdtgen does not have): use "
+                                       "printa() without a format")
             if fmt is not None:
                 fmt = _widened(fmt, [Ty("int", kt.size) if not kt.string else STRING
                                      for kt in aggregations[0].key_types], printa=True)
@@ -1926,6 +1948,14 @@ class Compiler:
             self.check_count(node, name, args, 0, 0)
             machine = self.machine
             return (lambda f: machine.new_speculation()), INT
+        if name in ("ustack", "jstack"):
+            return self.user_stack(node, name, args), STACK
+        if name in USER_SYMBOLS:
+            self.check_count(node, name, args, 1, 1)
+            address, address_ty = self.scalar(args[0], f"{name}()")
+            if address_ty.kind != "int":
+                raise self.error(args[0], f"{name}() takes a code address")
+            return _user_symbol(name, address), STRING
         if name not in STRING_FUNCTIONS:
             raise self.error(node, f"unknown function {name}()")
         # (a char pointer or array in D's memory is read as the string it holds)
@@ -2010,6 +2040,25 @@ class Compiler:
                 node.children[0].data == "name" and str(node.children[0].children[0]) == "args":
             return self.args_entry(self.constant(node.children[1].children[0]))[0]
         return None
+
+    def user_stack(self, node, name: str, args):
+        """A function of a firing: its thread's user stack (ustack([frames[, strsize]]):
+        the frames the site's BPF program copied when the probe fired)."""
+        self.check_count(node, name, args, 0, 2)
+        frames = self.constant(args[0]) if args else int(
+            self.machine.options.get("ustackframes", DEFAULT_USTACKFRAMES))
+        if not 0 < frames <= MAX_USTACK_FRAMES:
+            raise self.error(args[0] if args else node,
+                             f"{name}() takes 1 to {MAX_USTACK_FRAMES} frames, not {frames}")
+        key = (USER_STACK, STACK_FRAME * frames)
+        if self.needs is not None:
+            self.needs.copies.add(key)
+
+        def stack(f):
+            data = f.copies.get(key) if f.copies is not None else None
+            SYMBOLIZER.remember(f.pid)
+            return UserStack((f.pid, *stack_frames(data))) if data else UserStack((f.pid,))
+        return stack
 
     def user_bytes(self, address_node, size_node, what: str):
         """A function of a firing: the bytes at a user address of the firing's process

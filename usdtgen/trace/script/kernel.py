@@ -280,6 +280,8 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
     fn, ty = compiler.expr(node)
     if ty.is_pointer or ty.kind in ("struct", "union", "array"):
         raise NotKernel("pointers and D's structs and arrays are kept in userspace")
+    if ty.kind == "stack":
+        raise NotKernel("user stacks are symbolized in userspace")
     if ty.kind == "string":
         if key:
             return _string_operand(compiler, node, probe)

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from usdtgen.trace.symbolize import UserStack
 from usdtgen.trace.script.aggregate import Aggregation, KeyType, absent_state, format_key, \
     json_dump, scalar_value
 from usdtgen.trace.script.compile import FAULT_BADADDR, MAX_ARGS, Firing, Fault, ProbeInfo
@@ -201,7 +202,8 @@ class Output:
             value = narrow(fn(f))
             if self.as_json:
                 self.write(json_dump({"type": "trace", "probe": _probe_name(f),
-                                      "value": value}) + "\n")
+                                      "value": value.frames() if isinstance(value, UserStack)
+                                      else value}) + "\n")
             elif self.quiet:
                 # 1- and 2-byte integers print unsigned, as dtrace's %d of a uint8/16_t
                 self.write(str(value & ((1 << (8 * size)) - 1)

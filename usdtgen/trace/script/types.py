@@ -59,7 +59,8 @@ class Ty:
 
     @property
     def key_type(self) -> KeyType:
-        return KeyType(self.kind == "string", self.size if self.kind == "int" else 8)
+        return KeyType(self.kind == "string", self.size if self.kind == "int" else 8,
+                       self.kind == "stack")
 
     @property
     def is_pointer(self) -> bool:
@@ -75,6 +76,7 @@ INT, LONG, ULONG = Ty("int", 4, name="int"), Ty("int", 8, name="long"), \
     Ty("int", 8, False, name="unsigned long")
 CHAR = Ty("int", 1, name="char")
 STRING, ANY, VOID = Ty("string", 0, name="string"), Ty("any"), Ty("void", 0, name="void")
+STACK = Ty("stack", 8, name="stack")       # ustack(): a symbolizer.UserStack
 FUNCTION = Ty("function", 1, name="int ()")
 
 # The integer types D knows by name: C's keywords and the <sys/types.h> names.
