@@ -102,23 +102,27 @@ def function_symbols(path: str, pattern: str = "*") -> list[tuple[str, int, int]
     matches the glob ``pattern``, .symtab's then .dynsym's names (each name once), in
     address order. A missing or corrupt table gives fewer entries, never an exception;
     a file that is not ELF gives ElfError."""
+    with open(path, "rb") as stream:
+        return elf_function_symbols(ElfFile(stream), pattern)
+
+
+def elf_function_symbols(elf: ElfFile, pattern: str = "*") -> list[tuple[str, int, int]]:
+    """``function_symbols`` of an ELF file already open (its stream still open): a file on
+    disk, or one held in memory (io.BytesIO), such as a MiniDebugInfo section's."""
     import fnmatch
     plain = not any(c in pattern for c in "*?[")
     found: dict[str, tuple[str, int, int]] = {}
-    with open(path, "rb") as stream:
-        elf = ElfFile(stream)
-        try:
-            for strings, records in _symbol_tables(elf):
-                for st_name, info, shndx, value, size in records:
-                    if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
-                        continue
-                    end = strings.find(b"\0", st_name)
-                    name = strings[st_name:end if end >= 0 else None].decode("utf-8",
-                                                                            "replace")
-                    if name in found or not (name == pattern if plain else
-                                             fnmatch.fnmatchcase(name, pattern)):
-                        continue
-                    found[name] = (name, value, size)
-        except Exception:                     # (a corrupt table: what was read so far)
-            pass
+    try:
+        for strings, records in _symbol_tables(elf):
+            for st_name, info, shndx, value, size in records:
+                if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
+                    continue
+                end = strings.find(b"\0", st_name)
+                name = strings[st_name:end if end >= 0 else None].decode("utf-8", "replace")
+                if name in found or not (name == pattern if plain else
+                                         fnmatch.fnmatchcase(name, pattern)):
+                    continue
+                found[name] = (name, value, size)
+    except Exception:                         # (a corrupt table: what was read so far)
+        pass
     return sorted(found.values(), key=lambda entry: (entry[1], entry[0]))

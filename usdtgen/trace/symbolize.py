@@ -5,8 +5,10 @@
 A process's mappings are read from /proc/PID/maps when it is first asked about (while it
 runs: ``remember`` is called as its events arrive, so a process that has exited since still
 resolves), and again when an address falls outside them. Each mapped file's functions come
-from its ELF symbols (.symtab, else .dynsym), read once per file (by device and inode) through
-/proc/PID/map_files, so deleted files and memfd objects resolve too.
+from its ELF symbols (.symtab and .dynsym; for a stripped file, also its separate debug file
+or MiniDebugInfo: usdtgen.elf.debuginfo), read once per file (by device and inode) through
+/proc/PID/map_files, so deleted files and memfd objects resolve too; a file that cannot be
+read any more gives ``module`0x..`` frames.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-from usdtgen.elf.reader import PT_LOAD, SHT_NOTE, ElfFile
-from usdtgen.elf.symbols import function_symbols
+from usdtgen.elf.debuginfo import all_function_symbols, read_build_id
+from usdtgen.elf.reader import PT_LOAD, ElfFile
 from usdtgen.trace.targets import Mapping, parse_maps
 
 STACK_INDENT = 14          # DTrace's stackindent: the spaces before each frame
@@ -177,7 +179,7 @@ def _read_functions(open_path: str, path: str) -> _Functions | None:
                 elf = ElfFile(stream)
             loads = tuple((s.offset, s.filesz, s.vaddr) for s in elf.segments
                           if s.type == PT_LOAD)
-            symbols = function_symbols(candidate)
+            symbols = all_function_symbols(candidate, "*", path)
         except Exception:                     # (not ELF, unreadable, gone): addresses only
             continue
         symbols.sort(key=lambda entry: entry[1])
@@ -187,25 +189,17 @@ def _read_functions(open_path: str, path: str) -> _Functions | None:
 
 
 def build_id_of(path: str) -> bytes | None:
-    """The GNU build ID of an ELF file (its NT_GNU_BUILD_ID note), None without one."""
-    from usdtgen.elf.notes import iter_notes
+    """The GNU build ID of an ELF file (its NT_GNU_BUILD_ID note, as much of it as a stack
+    frame holds), None without one."""
     try:
         with open(path, "rb") as stream:
-            elf = ElfFile(stream)
-            order = "little" if elf.little_endian else "big"
-            for section in elf.sections:
-                if section.type != SHT_NOTE:
-                    continue
-                for owner, note_type, desc in iter_notes(elf.section_data(section), order):
-                    if owner == b"GNU" and note_type == NT_GNU_BUILD_ID:
-                        return desc[:BUILD_ID_SIZE]
+            found = read_build_id(ElfFile(stream))
     except Exception:                      # (unreadable, not ELF): no build ID known
         return None
-    return None
+    return found[:BUILD_ID_SIZE] if found is not None else None
 
 
 BUILD_ID_SIZE = 20                 # the kernel's BUILD_ID_SIZE_MAX: what a stack frame holds
-NT_GNU_BUILD_ID = 3
 FRAME = struct.Struct("<i20sQ")     # a bpf_stack_build_id: status, build ID, offset or pc
 BUILD_ID_VALID, BUILD_ID_IP = 1, 2
 
