@@ -203,8 +203,14 @@ def _load_types(types_file: str | None) -> dict | None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per site, one per line.")
 @click.option("--types", "types_file", type=click.Path(exists=True, dir_okay=False),
               metavar="FILE.d", help="Argument names and types from this provider file.")
+@click.option("--functions", "functions_spec", metavar="MODULE[:FUNCTION[:NAME]]",
+              help="List function probes instead, as dtrace -l -n 'pid$target:MODULE:"
+                   "FUNCTION:entry' does: MODULE a.out, a path or a file name glob "
+                   "('libc.so*'), FUNCTION a glob (default *), NAME entry (default), return "
+                   "or a glob. ARGS are then programs or libraries (a program's libraries "
+                   "are listed too).")
 @click.argument("args", nargs=-1)
-def list_command(pids, verbose, as_json, types_file, args) -> None:
+def list_command(pids, verbose, as_json, types_file, functions_spec, args) -> None:
     """List the USDT probes of programs, libraries or processes.
 
     \b
@@ -216,9 +222,43 @@ def list_command(pids, verbose, as_json, types_file, args) -> None:
 
     if not pids and not args:
         raise click.UsageError("name a program, library or file, or give -p PID")
+    if functions_spec is not None:
+        if verbose or types_file:
+            raise click.UsageError("--functions lists with the table or --json, without -v "
+                                   "or --types")
+        status = _list_functions(functions_spec, args, pids, as_json)
+        click.get_current_context().exit(status)
     status = run_list(args, pids, verbose, as_json, _load_types(types_file))
     if status:
         click.get_current_context().exit(status)
+
+
+def _list_functions(spec: str, targets, pids, as_json: bool) -> int:
+    """``usdtgen list --functions SPEC``: the table (or JSON lines) of the function probes
+    SPEC names in the targets' files; returns the exit status (1: none listed)."""
+    import json
+
+    from usdtgen.entry import echo
+    from usdtgen.trace.functions import (FunctionSpecError, format_function_table,
+                                         function_json, list_functions, parse_function_spec)
+    try:
+        probe = parse_function_spec(spec, function_required=False)
+    except FunctionSpecError as e:
+        error = InputError(f"usdtgen: error: --functions {e}")
+        error.exit_code = 2
+        raise error from None
+    rows, problems = list_functions(probe, targets, pids)
+    for problem in problems:
+        echo(f"usdtgen: {problem}", err=True)
+    if not rows:
+        echo(f"usdtgen: no function probe matches {spec}", err=True)
+        return 1
+    if as_json:
+        echo("\n".join(json.dumps(function_json(number, provider, site))
+                       for number, (provider, site) in enumerate(rows, start=1)))
+    else:
+        echo(format_function_table(rows))
+    return 0
 
 
 def _size_in_pages(text: str) -> int:
@@ -277,11 +317,17 @@ def _size_in_pages(text: str) -> int:
               metavar="BYTES",
               help="Longest string read, its NUL included; longer ones are shown cut. "
                    "(D scripts: #pragma D option strsize.)")
+@click.option("-u", "--function", "function_specs", multiple=True,
+              metavar="MODULE:FUNCTION[:entry|return]",
+              help="Trace the entry (default) or return of the functions FUNCTION (a glob) of "
+                   "MODULE: a.out (the program), a path, or a file name glob ('libc.so*'); "
+                   "entries show arg0..arg5 (x86-64; aarch64 arg0..arg7), returns retval. "
+                   "Repeatable.")
 @click.argument("args", nargs=-1)
 def trace_command(pid, command, printf, as_json, types_file, output, duration, quiet,
                   script_text, script_file, use_cpp, includes, defines, undefines,
                   allow_unmatched, d_options, userspace_only, buffer_size, strsize,
-                  args) -> None:
+                  function_specs, args) -> None:
     """Trace USDT probes with kernel uprobes and print each hit with its arguments,
     or run a D script over them (-e, -s).
 
@@ -291,6 +337,8 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     -c, every argument is a filter.
     With -e or -s: a target unless -p or -c is given (or the script has no USDT
     clause), then the script's macro arguments $1, $2, ...
+    With -u and no filter, only function probes are traced; -u PATH:FUNCTION
+    alone traces every process running PATH.
     """
 
     from usdtgen.trace.output import json_renderer, printf_renderer, text_renderer
@@ -299,6 +347,9 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
 
     if pid is not None and command is not None:
         raise click.UsageError("give -p or -c, not both")
+    if function_specs and (script_text is not None or script_file is not None):
+        raise click.UsageError("-u goes without a D script: in a script, write "
+                               "pid$target:MODULE:FUNCTION:entry")
     if script_text is not None or script_file is not None:
         cpp = (includes, defines, undefines) if use_cpp else None
         _run_script_command(script_text, script_file, pid, command, as_json, types_file,
@@ -307,6 +358,10 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         return
     if use_cpp or includes or defines or undefines or d_options:
         raise click.UsageError("-C, -I, -D, -U and -x go with a D script (-e or -s)")
+    functions = _function_probes(function_specs)
+    if functions and pid is None and command is None and not args:
+        paths = list(dict.fromkeys(f.module for f in functions if "/" in f.module))
+        args = tuple(paths[:1])          # -u PATH:FUNCTION alone: every process running PATH
     if pid is None and command is None and not args:
         raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
     targets, patterns = split_list_arguments(args, pid is not None or command is not None)
@@ -325,8 +380,13 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         string_args = frozenset(compiled.string_arguments)
     from usdtgen.trace.session import default_buffer_pages
     pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
+    selected = {}
+    if functions and not patterns:       # -u alone: no USDT probe
+        from usdtgen.trace.functions import only_function_sites
+        selected["site_filter"] = only_function_sites
     config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
-                         string_args, duration, pages, string_size=strsize)
+                         string_args, duration, pages, string_size=strsize,
+                         functions=functions, **selected)
     stream = open(output, "w") if output else sys.stdout
     start = [None]
     render = printf_renderer(compiled) if compiled is not None else None
@@ -361,6 +421,19 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     if stream is not sys.stdout:
         stream.close()
     sys.exit(result.exit_status)
+
+
+def _function_probes(specs) -> tuple:
+    """``-u`` specifications as FunctionProbes; a bad one is a one-line error, status 2."""
+    if not specs:
+        return ()
+    from usdtgen.trace.functions import FunctionSpecError, parse_function_spec
+    try:
+        return tuple(dict.fromkeys(parse_function_spec(spec) for spec in specs))
+    except FunctionSpecError as e:
+        error = InputError(f"usdtgen: error: -u {e}")
+        error.exit_code = 2
+        raise error from None
 
 
 def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,

@@ -410,7 +410,10 @@ def _raise_fd_limit(needed: int) -> None:
             pass
 
 
-def _no_match_message(objects, patterns, where: str) -> str:
+def _no_match_message(objects, patterns, where: str, functions=(), main_path=None) -> str:
+    if functions and not patterns:                   # usdtgen trace -u: the functions'
+        from usdtgen.trace.functions import unmatched_message
+        return unmatched_message(objects, functions, main_path, where)
     everything = collect(objects, [], quiet_when_empty=True, with_fetchargs=False)
     names = sorted({f"{s.site.provider}:{s.site.name}" for s in everything.sites})
     if not names:
@@ -527,11 +530,12 @@ def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> Tra
         for problem in listing.problems:
             warnings.append(problem)
         if not listing.sites and not config.allow_empty:
+            message = _no_match_message(objects, config.patterns, where, config.functions,
+                                        attached.main_path)
             if child is None:
-                raise TraceError(_no_match_message(objects, config.patterns, where))
+                raise TraceError(message)
             # the command may exec another program (env, taskset, a script): keep watching
-            warnings.append(_no_match_message(objects, config.patterns, where) +
-                            "; watching for programs and libraries the command maps")
+            warnings.append(message + "; watching for programs and libraries the command maps")
         cpus = perf.online_cpus()
         if watch_pid is not None:
             attached.tree = _follow(watch_pid, root, warnings)
