@@ -378,7 +378,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         except FormatError as e:
             raise click.UsageError(str(e)) from None
         string_args = frozenset(compiled.string_arguments)
-    from usdtgen.trace.session import default_buffer_pages
+    from usdtgen.trace.perf import default_buffer_pages
     pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
     selected = {}
     if functions and not patterns:       # -u alone: no USDT probe

@@ -10,6 +10,7 @@ word for word. Both paths print through ``run_list``.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 _LIST_FLAGS = {"-v": "verbose", "--verbose": "verbose", "--json": "as_json"}
@@ -19,8 +20,10 @@ _PID_OPTIONS = ("-p", "--pid")
 def main(args: list[str] | None = None, prog_name: str | None = None) -> int:
     """Run ``usdtgen ARGS`` (``sys.argv[1:]`` when None) and return its exit status
     (click's commands exit through SystemExit themselves)."""
-    plain = parse_plain_list(sys.argv[1:] if args is None else args)
+    words = sys.argv[1:] if args is None else args
+    plain = parse_plain_list(words)
     if plain is None:
+        _make_ring_ahead(words)
         from usdtgen.cli import main as click_main
         return click_main(args, prog_name=prog_name)
     try:
@@ -28,6 +31,20 @@ def main(args: list[str] | None = None, prog_name: str | None = None) -> int:
     except KeyboardInterrupt:            # as click reports an interrupted command
         sys.stderr.write("\nAborted!\n")
         return 1
+
+
+def _make_ring_ahead(words: list[str]) -> None:
+    """For ``trace`` with the default buffer size: have the kernel allocate the BPF ring
+    buffer (15-40 ms for 64 MiB) in a thread while this one loads the rest of usdtgen; the
+    trace takes it (or, when it needs none or another size, closes it)."""
+    if not words or words[0] != "trace" or os.environ.get("USDTGEN_NO_BPF") or \
+            any(word.startswith("--buffer-size") or word == "--help" for word in words):
+        return
+    from usdtgen.trace import bpf, perf
+    try:
+        bpf.make_ring_ahead(bpf.ring_size(perf.default_buffer_pages()))
+    except (OSError, ValueError):
+        pass                             # the trace makes its own and reports what fails
 
 
 def parse_plain_list(args: list[str]) -> tuple[tuple[str, ...], tuple[int, ...], bool,

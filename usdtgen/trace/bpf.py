@@ -274,6 +274,39 @@ class PerCpuCounter(PerCpuHash):
         return sum(struct.unpack(f"<{self.cpus}q", value.raw))
 
 
+SITES_PER_COUNTER_ARRAY = 256
+
+
+class SiteCounters:
+    """Each recorded site's pair of counters (hits, then hits lost to a full ring buffer), in
+    per-CPU arrays made ``sites_per_array`` sites at a time as sites come: a trace of a few
+    sites allocates one small array, not one sized for the most sites a trace may have
+    (the kernel's per-CPU allocator takes about 10 ms for 32,768 counters)."""
+
+    def __init__(self, sites_per_array: int | None = None):
+        self.sites_per_array = sites_per_array or SITES_PER_COUNTER_ARRAY
+        self.arrays: list[PerCpuCounter] = []
+
+    def slots(self, site: int) -> tuple[int, int]:
+        """(map fd, slot of the hits counter; the lost one follows) of site ``site``."""
+        array, offset = divmod(site, self.sites_per_array)
+        while len(self.arrays) <= array:
+            self.arrays.append(PerCpuCounter(2 * self.sites_per_array))
+        return self.arrays[array].fd, 2 * offset
+
+    def hits_lost(self, site: int) -> tuple[int, int]:
+        array, offset = divmod(site, self.sites_per_array)
+        if array >= len(self.arrays):
+            return 0, 0
+        counter = self.arrays[array]
+        return counter.value(2 * offset), counter.value(2 * offset + 1)
+
+    def close(self) -> None:
+        for array in self.arrays:
+            array.close()
+        self.arrays.clear()
+
+
 class HashMap:
     """A BPF_MAP_TYPE_HASH that only programs read and write (thread-local variables)."""
 
@@ -417,6 +450,81 @@ class RingBuffer:
         self.consumer.close()
         os.close(self.fd)
         self.fd = -1
+
+
+def ring_size(pages_per_cpu: int) -> int:
+    """Bytes of the BPF ring buffer: as much as per-CPU perf buffers of ``pages_per_cpu``
+    pages together, a power of two from 1 MiB to 1 GiB."""
+    from usdtgen.trace.perf import online_cpus
+
+    size = 1 << max(20, (pages_per_cpu * mmap.PAGESIZE * len(online_cpus()) - 1).bit_length())
+    return min(size, 1 << 30)
+
+
+class InBackground:
+    """``make()`` run in a thread from now on, for kernel work during which the thread holds
+    no GIL; result() waits for it and returns its value or raises its exception."""
+
+    def __init__(self, make):
+        import threading
+
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(make,), daemon=True,
+                                        name="usdtgen-ahead")
+        self._thread.start()
+
+    def _run(self, make) -> None:
+        try:
+            self._value = make()
+        except BaseException as e:          # handed to result()'s caller
+            self._error = e
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+# The kernel takes 15-40 ms to allocate a 64 MiB ring buffer. A trace asks for it ahead
+# (usdtgen's entry point before it loads the rest of usdtgen; run_trace before it reads the
+# target) and takes it when its programs need it.
+_ring_ahead: tuple[int, InBackground] | None = None
+
+
+def make_ring_ahead(size: int) -> None:
+    """Start making a RingBuffer of ``size`` bytes in a thread, unless one is on its way."""
+    global _ring_ahead
+    if _ring_ahead is None and not os.environ.get("USDTGEN_NO_BPF"):
+        _ring_ahead = (size, InBackground(lambda: RingBuffer(size)))
+
+
+def take_ring(size: int) -> RingBuffer:
+    """The RingBuffer made ahead when it has ``size`` bytes (its error raised here), else a
+    new one."""
+    global _ring_ahead
+    ahead, _ring_ahead = _ring_ahead, None
+    if ahead is not None:
+        ahead_size, making = ahead
+        if ahead_size == size:
+            return making.result()
+        _close_quietly(making)
+    return RingBuffer(size)
+
+
+def discard_ring_ahead() -> None:
+    """Close the RingBuffer made ahead and never taken."""
+    global _ring_ahead
+    ahead, _ring_ahead = _ring_ahead, None
+    if ahead is not None:
+        _close_quietly(ahead[1])
+
+
+def _close_quietly(making: InBackground) -> None:
+    try:
+        making.result().close()
+    except (OSError, TraceError):
+        pass
 
 
 def load_program(code: bytes, name: str = "usdtgen", program_type: int = PROG_TYPE_KPROBE,

@@ -202,9 +202,9 @@ def count(code: Code, counters_fd: int, slot: int) -> None:
     code.label(skip)
 
 
-def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, counters_fd: int,
-                   member_set_fd: int | None = None, site_relative=None,
-                   fault_in: bool = True, scratch_fd: int | None = None
+def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int,
+                   counters: tuple[int, int], member_set_fd: int | None = None,
+                   site_relative=None, fault_in: bool = True, scratch_fd: int | None = None
                    ) -> tuple[bytes, tuple[str | None, ...]]:
     """The program of one site: ``emit_record`` for every hit (of a member of the set
     ``member_set_fd``, when given: other processes' hits are dropped first, uncounted).
@@ -213,7 +213,7 @@ def record_program(layout: RecordLayout, specs, arch: str, ringbuf_fd: int, coun
     code.emit(bpf.mov_reg(R_CTX, 1))
     if member_set_fd is not None:
         code.emit(bpf.member_guard(member_set_fd))
-    problems = emit_record(code, layout, specs, arch, ringbuf_fd, counters_fd, site_relative,
+    problems = emit_record(code, layout, specs, arch, ringbuf_fd, counters, site_relative,
                            fault_in, scratch_fd)
     return code.assemble(), problems
 
@@ -229,12 +229,12 @@ def largest_record(strsize: int) -> int:
 
 
 def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: int,
-                counters_fd: int, site_relative=None, fault_in: bool = True,
+                counters: tuple[int, int], site_relative=None, fault_in: bool = True,
                 scratch_fd: int | None = None):
     """Code that counts the hit, writes a record of it to the ring buffer (time, ids, thread
     name, every argument, the strings) and ends the program with 0 (the uprobe event itself
-    records nothing). A full ring buffer is counted as a loss. Counter slots: 2 * site
-    (hits), 2 * site + 1 (lost). ``fault_in``: strings in pages the process never touched
+    records nothing). A full ring buffer is counted as a loss. ``counters``: (per-CPU
+    counter array fd, slot of the site's hits); its losses are counted in the next slot. ``fault_in``: strings in pages the process never touched
     are faulted in (the program must be loaded sleepable). Needs the context in R_CTX;
     clobbers r0-r9. Returns, per argument, None or why it cannot be read.
 
@@ -245,7 +245,8 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     if layout.size > MAX_RECORD:
         raise NotKernel(f"its strings and copies need {layout.size} bytes in a record, more "
                         f"than {MAX_RECORD}: lower --strsize (or the strsize option)")
-    count(code, counters_fd, 2 * layout.site_index)
+    counters_fd, hits_slot = counters
+    count(code, counters_fd, hits_slot)
     if scratch_fd is not None and layout.strings:
         fixed = code.fresh("fixed")
         scratch = 9
@@ -268,7 +269,7 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
         code.emit(bpf.ld_map(1, ringbuf_fd), bpf.mov_reg(2, record), bpf.mov_reg(3, end),
                   bpf.mov_imm(4, 0), bpf.call(bpf.RINGBUF_OUTPUT))
         code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), sent)
-        count(code, counters_fd, 2 * layout.site_index + 1)
+        count(code, counters_fd, hits_slot + 1)
         code.label(sent)
         code.emit(bpf.st32(scratch, 0, 0), bpf.mov_imm(0, 0), bpf.exit_())
         code.label(fixed)
@@ -276,7 +277,7 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
               bpf.call(bpf.RINGBUF_RESERVE))
     reserved = code.fresh("reserved")
     code.jump(lambda off: bpf.jump_imm("!=", False, 0, 0, off), reserved)
-    count(code, counters_fd, 2 * layout.site_index + 1)
+    count(code, counters_fd, hits_slot + 1)
     code.emit(bpf.mov_imm(0, 0), bpf.exit_())
     code.label(reserved)
     record = 7

@@ -101,6 +101,15 @@ def _open(kind: int, config: int, pid: int, cpu: int, extra_flags: int, wakeup_b
     return fd
 
 
+def default_buffer_pages() -> int:
+    """Pages of each CPU's ring buffer: 128 MiB shared by the CPUs, 32 MiB per CPU at most
+    (a burst of 300,000 hits of ~64 bytes on one CPU fits twice over), 2 MiB at least; a
+    power of two."""
+    per_cpu = max(2 << 20, min(32 << 20, (128 << 20) // max(1, len(online_cpus()))))
+    pages = per_cpu // PAGE_SIZE
+    return 1 << (pages.bit_length() - 1)
+
+
 PERF_TYPE_SOFTWARE, PERF_COUNT_SW_DUMMY = 1, 9
 
 

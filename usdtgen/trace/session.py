@@ -38,14 +38,6 @@ RESCAN_SECONDS = 0.2          # how often a traced process's memory map is check
 MAX_RECORD_SITES = 16384      # probe sites one trace records with BPF
 
 
-def default_buffer_pages() -> int:
-    """128 MiB shared by the CPUs, 32 MiB per CPU at most (a burst of 300,000 hits of ~64
-    bytes on one CPU fits twice over), 2 MiB at least; a power of two pages."""
-    per_cpu = max(2 << 20, min(32 << 20, (128 << 20) // max(1, len(perf.online_cpus()))))
-    pages = per_cpu // perf.PAGE_SIZE
-    return 1 << (pages.bit_length() - 1)
-
-
 @dataclass(frozen=True, slots=True)
 class TraceConfig:
     target: str | None = None                 # a path or program name: every process running it
@@ -55,7 +47,7 @@ class TraceConfig:
     types: dict | None = None                 # (provider, probe) -> ((name, type), ...)
     string_args: frozenset[int] = frozenset() # argument indexes to read as strings (-f %s)
     duration: float | None = None
-    buffer_pages: int = field(default_factory=lambda: default_buffer_pages())   # per CPU
+    buffer_pages: int = field(default_factory=lambda: perf.default_buffer_pages())   # per CPU
     # For D scripts (usdtgen.trace.script): which listed sites to attach, and for each the
     # argument indexes to fetch and to read as strings; events then keep string arguments'
     # addresses (Event.strings holds the text). allow_empty: no matching probe is no error.
@@ -104,8 +96,8 @@ class TraceResult:
 class _Attached:
     """The kernel state of one trace, released by close() in every case."""
 
-    def __init__(self, root, buffer_pages: int):
-        self.root = root
+    def __init__(self, buffer_pages: int, root=None):
+        self.root = root                                # tracefs (None: not found yet)
         self.tree: ProcessTree | None = None            # -p/-c: the followed processes
         self.buffer_pages = buffer_pages                # per CPU ring
         self.group = tracefs.new_group_name()
@@ -119,7 +111,7 @@ class _Attached:
         self.decoders: dict[int, Decoder] = {}          # tracefs event id -> decoder
         # the BPF data path: one ring buffer of records, per-site hit and loss counters
         self.records: bpf.RingBuffer | None = None
-        self.counters: bpf.PerCpuCounter | None = None
+        self.counters: bpf.SiteCounters | None = None
         self.scratch: bpf.PerCpuScratch | None = None
         self.record_decoders: dict[int, RecordDecoder] = {}    # site index -> decoder
         self.record_received: dict[int, int] = {}              # site index -> records read
@@ -235,10 +227,8 @@ class _Attached:
         try:
             if os.environ.get("USDTGEN_NO_BPF"):
                 raise TraceError("BPF is turned off by USDTGEN_NO_BPF")
-            size = 1 << max(20, (config.buffer_pages * perf.PAGE_SIZE *
-                                 len(perf.online_cpus()) - 1).bit_length())
-            self.records = bpf.RingBuffer(min(size, 1 << 30))
-            self.counters = bpf.PerCpuCounter(2 * MAX_RECORD_SITES)
+            self.records = bpf.take_ring(bpf.ring_size(config.buffer_pages))
+            self.counters = bpf.SiteCounters()
             self.scratch = bpf.PerCpuScratch(8 + bpfgen.largest_record(config.string_size))
         except (TraceError, OSError) as e:
             for name in ("records", "counters", "scratch"):
@@ -264,14 +254,15 @@ class _Attached:
         member_fd = self.tree.members.fd if self.tree is not None else None
         site_relative = site_relative_for(listed)
         sleepable = bool(layout.strings or layout.copies)
+        counters = self.counters.slots(index)
         code, problems = bpfgen.record_program(
-            layout, specs, listed.site.machine, self.records.fd, self.counters.fd, member_fd,
+            layout, specs, listed.site.machine, self.records.fd, counters, member_fd,
             site_relative, fault_in=sleepable, scratch_fd=self.scratch.fd)
         program_fd = None
         if loader is not None:
             def emit_record(code):
                 bpfgen.emit_record(code, layout, specs, listed.site.machine, self.records.fd,
-                                   self.counters.fd, site_relative, fault_in=sleepable,
+                                   counters, site_relative, fault_in=sleepable,
                                    scratch_fd=self.scratch.fd)
             try:
                 program_fd = loader(member_fd, site_relative, emit_record, sleepable)
@@ -313,8 +304,9 @@ class _Attached:
             return 0, 0
         hits = lost = 0
         for index in self.record_decoders:
-            hits += self.counters.value(2 * index)
-            lost += self.counters.value(2 * index + 1)
+            site_hits, site_lost = self.counters.hits_lost(index)
+            hits += site_hits
+            lost += site_lost
         return hits, lost
 
     def attach_program(self, listed, loader, fd: int, warnings) -> None:
@@ -376,10 +368,11 @@ class _Attached:
         for fd in self.record_programs:
             os.close(fd)
         self.record_programs.clear()
+        bpf.discard_ring_ahead()                         # made, never taken
         for resource_ in (self.records, self.counters, self.scratch, self.tree):
             if resource_ is not None:
                 resource_.close()
-        return tracefs.remove_group(self.root, self.group)
+        return tracefs.remove_group(self.root, self.group) if self.root is not None else []
 
 
 def file_identity(path: str) -> tuple[int, int] | None:
@@ -494,28 +487,37 @@ def _main_path(config: TraceConfig, child, objects) -> str | None:
     return objects[0].open_path if objects else None
 
 
-def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> TraceResult:
-    root = tracefs.find_tracefs()
-    tracefs.remove_stale_groups(root)
+def _open_target(config: TraceConfig, stop: _Stop):
+    """(the child held before its first instruction or None, the objects to look at, the
+    process to follow or None, whether its children count, what the trace watches)."""
     child: StoppedChild | None = None
-    warnings: list[str] = []
-    summary = Summary()
     if config.command is not None:
         child = stop.child = start_stopped(config.command)
-        objects = command_objects(child)
-        watch_pid, inherit = child.pid, True
-        where = f"{child.program} and its libraries"
-    elif config.pid is not None:
+        return child, command_objects(child), child.pid, True, \
+            f"{child.program} and its libraries"
+    if config.pid is not None:
         objects = process_objects(config.pid)
-        watch_pid, inherit = config.pid, True
-        where = f"process {config.pid} ({len(objects)} mapped files)"
-    elif config.target is None:                   # a script of BEGIN/END/tick clauses only
-        objects, watch_pid, inherit, where = [], None, False, "nothing"
-    else:
-        objects = [resolve_program(config.target)]
-        watch_pid, inherit = None, False
-        where = objects[0].path
-    attached = _Attached(root, config.buffer_pages)
+        return None, objects, config.pid, True, \
+            f"process {config.pid} ({len(objects)} mapped files)"
+    if config.target is None:                     # a script of BEGIN/END/tick clauses only
+        return None, [], None, False, "nothing"
+    objects = [resolve_program(config.target)]
+    return None, objects, None, False, objects[0].path
+
+
+def _run(config: TraceConfig, sink, warn, stop: _Stop, hooks: TraceHooks) -> TraceResult:
+    attached = _Attached(config.buffer_pages)
+    if config.command is not None or config.pid is not None or config.target is not None:
+        bpf.make_ring_ahead(bpf.ring_size(config.buffer_pages))   # in a thread meanwhile
+    try:
+        attached.root = root = tracefs.find_tracefs()
+        tracefs.remove_stale_groups(root)
+        child, objects, watch_pid, inherit, where = _open_target(config, stop)
+    except BaseException:
+        attached.close()
+        raise
+    warnings: list[str] = []
+    summary = Summary()
     attached.main_path = _main_path(config, child, objects)
     if config.keep_addresses:                   # a D script: stacks name their frames by
         from usdtgen.trace.symbolize import SYMBOLIZER     # the build IDs of these files
