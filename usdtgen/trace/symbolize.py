@@ -7,8 +7,9 @@ runs: ``remember`` is called as its events arrive, so a process that has exited 
 resolves), and again when an address falls outside them. Each mapped file's functions come
 from its ELF symbols (.symtab and .dynsym; for a stripped file, also its separate debug file
 or MiniDebugInfo: usdtgen.elf.debuginfo), read once per file (by device and inode) through
-/proc/PID/map_files, so deleted files and memfd objects resolve too; a file that cannot be
-read any more gives ``module`0x..`` frames.
+/proc/PID/map_files, so deleted files and memfd objects resolve too (those are held open
+once seen, for frames named after their process has exited); a file that cannot be read
+gives ``module`0x..`` frames.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from usdtgen.elf.reader import PT_LOAD, ElfFile
 from usdtgen.trace.targets import Mapping, parse_maps
 
 STACK_INDENT = 14          # DTrace's stackindent: the spaces before each frame
+MAX_HELD_FILES = 256       # deleted and memfd files kept open to name their frames later
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class Symbolizer:
         self.names: dict[tuple, str] = {}
         self.build_ids: dict[bytes, tuple[str, str]] = {}    # -> (path to open, shown path)
         self.candidates: list[tuple[str, str]] = []          # files not indexed yet
+        self.held: dict[tuple[str, int], str] = {}           # (device, inode) -> fd path
 
     def add_files(self, files) -> None:
         """Files the traced processes may run (a -c program and its libraries): (path to
@@ -77,9 +80,25 @@ class Symbolizer:
             mappings = []
         if mappings or pid not in self.maps:
             self.maps[pid] = mappings
-            self.candidates += [(f"/proc/{pid}/map_files/{m.start:x}-{m.end:x}", m.path)
-                                for m in mappings]
+            self.candidates += [(self._open_path(pid, m), m.path) for m in mappings]
         return self.maps[pid]
+
+    def _open_path(self, pid: int, mapping: Mapping) -> str:
+        """How to open a mapped file: through /proc/PID/map_files while the process runs; a
+        file no name reaches (deleted, a memfd) is held open, so that its frames are named
+        after the process has exited too (``/proc/self/fd/N``)."""
+        map_file = f"/proc/{pid}/map_files/{mapping.start:x}-{mapping.end:x}"
+        if not (mapping.path.endswith(" (deleted)") or mapping.path.startswith("/memfd:")):
+            return map_file
+        key = (mapping.device, mapping.inode)
+        held = self.held.get(key)
+        if held is None and len(self.held) < MAX_HELD_FILES:
+            try:
+                fd = os.open(map_file, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return map_file
+            held = self.held[key] = f"/proc/self/fd/{fd}"
+        return held or map_file
 
     def _file_of(self, build_id: bytes) -> tuple[str, str] | None:
         while build_id not in self.build_ids and self.candidates:
@@ -104,8 +123,7 @@ class Symbolizer:
     def _functions(self, pid: int, mapping: Mapping) -> _Functions | None:
         key = (mapping.device, mapping.inode)
         if key not in self.files:
-            self.files[key] = _read_functions(
-                f"/proc/{pid}/map_files/{mapping.start:x}-{mapping.end:x}", mapping.path)
+            self.files[key] = _read_functions(self._open_path(pid, mapping), mapping.path)
         return self.files[key]
 
     def name(self, pid: int, frame) -> str:
