@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     return 0;
 }
 """
-IMPORTS = "import usdtgen.cli, usdtgen.trace.session, usdtgen.trace.output"
+IMPORTS = "import usdtgen.entry, usdtgen.trace.command, usdtgen.trace.session, usdtgen.trace.output"
 
 
 def time_start(cmd: list[str], env: dict, started_file: Path) -> tuple[float, float, str]:

@@ -341,9 +341,8 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     alone traces every process running PATH.
     """
 
-    from usdtgen.trace.output import json_renderer, printf_renderer, text_renderer
-    from usdtgen.trace.session import TraceConfig, run_trace
-    from usdtgen.trace.targets import split_list_arguments
+    from usdtgen.trace.command import CommandError, TraceOptions, UsageProblem, \
+        run_trace_command
 
     if pid is not None and command is not None:
         raise click.UsageError("give -p or -c, not both")
@@ -358,82 +357,18 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
         return
     if use_cpp or includes or defines or undefines or d_options:
         raise click.UsageError("-C, -I, -D, -U and -x go with a D script (-e or -s)")
-    functions = _function_probes(function_specs)
-    if functions and pid is None and command is None and not args:
-        paths = list(dict.fromkeys(f.module for f in functions if "/" in f.module))
-        args = tuple(paths[:1])          # -u PATH:FUNCTION alone: every process running PATH
-    if pid is None and command is None and not args:
-        raise click.UsageError("name a program to trace, or give -p PID or -c CMD")
-    targets, patterns = split_list_arguments(args, pid is not None or command is not None)
-    if len(targets) > 1:
-        raise click.UsageError(f"one target at a time ({targets[0]}, {targets[1]}); "
-                               "the others must be probe filters (provider:name)")
-    types = _load_types(types_file)
-    compiled = None
-    string_args = frozenset()
-    if printf is not None:
-        from usdtgen.trace.printf import FormatError, compile_format
-        try:
-            compiled = compile_format(printf, stars=True)   # '%.*s': length, then string
-        except FormatError as e:
-            raise click.UsageError(str(e)) from None
-        string_args = frozenset(compiled.string_arguments)
-    from usdtgen.trace.perf import default_buffer_pages
-    pages = _size_in_pages(buffer_size) if buffer_size else default_buffer_pages()
-    selected = {}
-    if functions and not patterns:       # -u alone: no USDT probe
-        from usdtgen.trace.functions import only_function_sites
-        selected["site_filter"] = only_function_sites
-    config = TraceConfig(targets[0] if targets else None, pid, command, tuple(patterns), types,
-                         string_args, duration, pages, string_size=strsize,
-                         functions=functions, **selected)
-    stream = open(output, "w") if output else sys.stdout
-    start = [None]
-    render = printf_renderer(compiled) if compiled is not None else None
-    text, json_text = text_renderer(), json_renderer()
-
-    def sink(event) -> None:
-        if start[0] is None:
-            start[0] = event.time
-        if render is not None:
-            stream.write(render(event))
-        elif as_json:
-            stream.write(json_text(event) + "\n")
-        else:
-            stream.write(text(event, start[0]) + "\n")
-
-    def warn(message: str) -> None:
-        if not quiet:
-            click.echo(f"usdtgen: warning: {message}", err=True)
-
+    options = TraceOptions(pid, command, printf, as_json, _load_types(types_file), output,
+                           duration, quiet, _size_in_pages(buffer_size) if buffer_size else None,
+                           strsize, function_specs, args)
     try:
-        result = run_trace(config, sink, warn)
-        stream.flush()
-    except UsdtgenError as e:
-        raise InputError(f"usdtgen: {e}") from None
-    except BrokenPipeError:            # the reader went away (| head): the trace is over
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
-    if as_json:
-        stream.write(result.summary.json() + "\n")
-    elif not quiet:
-        click.echo(result.summary.text(), err=True)
-    if stream is not sys.stdout:
-        stream.close()
-    sys.exit(result.exit_status)
-
-
-def _function_probes(specs) -> tuple:
-    """``-u`` specifications as FunctionProbes; a bad one is a one-line error, status 2."""
-    if not specs:
-        return ()
-    from usdtgen.trace.functions import FunctionSpecError, parse_function_spec
-    try:
-        return tuple(dict.fromkeys(parse_function_spec(spec) for spec in specs))
-    except FunctionSpecError as e:
-        error = InputError(f"usdtgen: error: -u {e}")
-        error.exit_code = 2
+        status = run_trace_command(options, click.echo)
+    except UsageProblem as e:
+        raise click.UsageError(str(e)) from None
+    except CommandError as e:
+        error = InputError(str(e))
+        error.exit_code = e.exit_code
         raise error from None
+    sys.exit(status)
 
 
 def _run_script_command(script_text, script_file, pid, command, as_json, types_file, output,

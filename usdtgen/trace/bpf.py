@@ -11,7 +11,6 @@ import ctypes
 import fcntl
 import mmap
 import os
-import platform
 import struct
 
 from usdtgen.errors import TraceError
@@ -46,7 +45,7 @@ PT_REGS = {
 
 
 def machine() -> str:
-    return platform.machine()
+    return os.uname().machine
 
 
 # -- instructions ----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import ctypes
 import fcntl
 import mmap
 import os
-import platform
 import struct
 from dataclasses import dataclass
 
@@ -83,9 +82,9 @@ def _open(kind: int, config: int, pid: int, cpu: int, extra_flags: int, wakeup_b
                       wakeup_bytes,
                       0, 0, 0, 0, 0, 0, CLOCK_MONOTONIC, 0, 0, 0, 0, 0, 0, 0, 0)
     buffer = ctypes.create_string_buffer(attr, len(attr))
-    number = _SYSCALL.get(platform.machine())
+    number = _SYSCALL.get(os.uname().machine)
     if number is None:
-        raise TraceError(f"tracing on {platform.machine()} is not supported")
+        raise TraceError(f"tracing on {os.uname().machine} is not supported")
     fd = _libc.syscall(number, buffer, pid, cpu, -1, 8)   # 8: PERF_FLAG_FD_CLOEXEC
     if fd < 0:
         err = ctypes.get_errno()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
-import difflib
 import gc
 import operator
 import os
@@ -411,9 +410,11 @@ def _no_match_message(objects, patterns, where: str, functions=(), main_path=Non
     names = sorted({f"{s.site.provider}:{s.site.name}" for s in everything.sites})
     if not names:
         return f"no USDT probes in {where}"
+    from difflib import get_close_matches
+
     close = []
     for pattern in patterns:
-        close += difflib.get_close_matches(pattern, names, n=3, cutoff=0.4)
+        close += get_close_matches(pattern, names, n=3, cutoff=0.4)
     hint = f"; closest: {', '.join(dict.fromkeys(close))}" if close else \
         f"; it has {len(names)} probes, e.g. {', '.join(names[:3])}"
     return f"no probe of {where} matches {' '.join(patterns)}{hint}"
@@ -421,6 +422,7 @@ def _no_match_message(objects, patterns, where: str, functions=(), main_path=Non
 
 class _Stop:
     """Signals turn into a flag the loop checks; the previous handlers come back at the end."""
+
 
     def __init__(self):
         self.requested = False
