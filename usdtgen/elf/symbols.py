@@ -8,6 +8,7 @@ milliseconds.
 from __future__ import annotations
 
 import bisect
+import re
 import struct
 from collections.abc import Iterable
 
@@ -111,16 +112,18 @@ def elf_function_symbols(elf: ElfFile, pattern: str = "*") -> list[tuple[str, in
     disk, or one held in memory (io.BytesIO), such as a MiniDebugInfo section's."""
     import fnmatch
     plain = not any(c in pattern for c in "*?[")
+    match = None if pattern == "*" else (pattern.__eq__ if plain else
+                                         re.compile(fnmatch.translate(pattern)).match)
     found: dict[str, tuple[str, int, int]] = {}
     try:
         for strings, records in _symbol_tables(elf):
+            find = strings.find
             for st_name, info, shndx, value, size in records:
                 if info & 0xF != 2 or shndx == 0 or size == 0:      # STT_FUNC, defined
                     continue
-                end = strings.find(b"\0", st_name)
+                end = find(b"\0", st_name)
                 name = strings[st_name:end if end >= 0 else None].decode("utf-8", "replace")
-                if name in found or not (name == pattern if plain else
-                                         fnmatch.fnmatchcase(name, pattern)):
+                if name in found or (match is not None and not match(name)):
                     continue
                 found[name] = (name, value, size)
     except Exception:                         # (a corrupt table: what was read so far)

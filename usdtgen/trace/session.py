@@ -252,7 +252,10 @@ class _Attached:
             site_strings, fetch, copies)
         member_fd = self.tree.members.fd if self.tree is not None else None
         site_relative = site_relative_for(listed)
-        sleepable = bool(layout.strings or layout.copies)
+        # (a stack walk needs no sleeping, and costs twice as much in a sleepable program:
+        # a frame whose file's build ID is not in memory is kept as its address)
+        sleepable = bool(layout.strings or any(index != bpfgen.USER_STACK
+                                               for index, _ in layout.copies))
         counters = self.counters.slots(index)
         code, problems = bpfgen.record_program(
             layout, specs, listed.site.machine, self.records.fd, counters, member_fd,

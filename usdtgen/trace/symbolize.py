@@ -222,9 +222,23 @@ FRAME = struct.Struct("<i20sQ")     # a bpf_stack_build_id: status, build ID, of
 BUILD_ID_VALID, BUILD_ID_IP = 1, 2
 
 
-def stack_frames(data: bytes) -> list:
+def stack_frames(data: bytes) -> tuple:
     """The frames of a stack the kernel wrote (build ID frames): (build ID, file offset)
-    where it found the file's build ID, else the address."""
+    where it found the file's build ID, else the address. The same bytes come again and
+    again (a hot path's stack): each distinct stack is parsed once."""
+    frames = _parsed_stacks.get(data)
+    if frames is None:
+        if len(_parsed_stacks) >= MAX_PARSED_STACKS:
+            _parsed_stacks.clear()
+        frames = _parsed_stacks[data] = _parse_frames(data)
+    return frames
+
+
+MAX_PARSED_STACKS = 65536
+_parsed_stacks: dict[bytes, tuple] = {}
+
+
+def _parse_frames(data: bytes) -> tuple:
     frames = []
     for status, build_id, value in FRAME.iter_unpack(data[:len(data) - len(data) % FRAME.size]):
         if status == BUILD_ID_VALID:
@@ -233,7 +247,7 @@ def stack_frames(data: bytes) -> list:
             frames.append(value)
         else:
             break
-    return frames
+    return tuple(frames)
 
 
 SYMBOLIZER = Symbolizer()        # one per usdtgen process: what it learns serves every event
