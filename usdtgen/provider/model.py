@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from usdtgen.ctype_names import is_string_type  # noqa: F401 (part of the model's API)
 from usdtgen.errors import Loc
 
 # The stapsdt note format carries at most this many arguments per probe.
@@ -49,16 +50,6 @@ class CType:
     @property
     def by_value_aggregate(self) -> bool:
         return self.kind in ("struct", "union")
-
-
-def is_string_type(d_type: str | None) -> bool:
-    """``char *``-like types (and D's ``string``), which tracers show as text."""
-    if d_type is None:
-        return False
-    if d_type == "string":
-        return True
-    base = d_type.replace("const ", "").replace("unsigned ", "").replace("signed ", "")
-    return " ".join(base.split()) == "char *"
 
 
 def format_declaration(type_name: str, name: str | None) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from usdtgen.ctype_names import is_string_type
 from usdtgen.elf.argspec import Unfetchable, to_string_fetcharg
-from usdtgen.provider.model import is_string_type
 from usdtgen.trace.listing import ListedSite, symbol_offset_for
 from usdtgen.trace.tracefs import EventDefinition
 

@@ -11,42 +11,41 @@ import errno
 import itertools
 import os
 import re
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from usdtgen.errors import TraceError
 from usdtgen.trace.process import process_alive
 
-TRACEFS_MOUNTS = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
+TRACEFS_MOUNTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 GROUP_PREFIX = "usdtgen_"
 _GROUP_RE = re.compile(r"^usdtgen_(\d+)(?:_\d+)?$")
 _session_numbers = itertools.count(1)
 
 
-def find_tracefs(mount: bool = True) -> Path:
+def find_tracefs(mount: bool = True) -> str:
     """The tracefs directory with uprobe support, mounted here when absent and ``mount``.
 
     Raises TraceError naming what is missing (permissions, tracefs, uprobe support).
     """
-    def has_uprobes(root: Path) -> bool:
+    def has_uprobes(root: str) -> bool:
         try:
-            return (root / "uprobe_events").exists()
+            return os.path.exists(f"{root}/uprobe_events")
         except OSError:                 # tracefs is mode 0700: not ours to look at
             return False
 
     for root in TRACEFS_MOUNTS:
         if has_uprobes(root):
             return root
-    if mount and os.geteuid() == 0 and TRACEFS_MOUNTS[0].is_dir():
-        subprocess.run(["mount", "-t", "tracefs", "nodev", str(TRACEFS_MOUNTS[0])],
+    if mount and os.geteuid() == 0 and os.path.isdir(TRACEFS_MOUNTS[0]):
+        import subprocess
+        subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS_MOUNTS[0]],
                        capture_output=True)
         if has_uprobes(TRACEFS_MOUNTS[0]):
             return TRACEFS_MOUNTS[0]
     if os.geteuid() != 0:
         raise TraceError("tracing needs root (or CAP_PERFMON and CAP_SYS_ADMIN with tracefs "
                          "mounted and writable): run usdtgen trace with sudo")
-    if TRACEFS_MOUNTS[0].is_dir() and any(TRACEFS_MOUNTS[0].iterdir()):  # root here
+    if os.path.isdir(TRACEFS_MOUNTS[0]) and os.listdir(TRACEFS_MOUNTS[0]):  # root here
         raise TraceError("this kernel has no uprobe events (CONFIG_UPROBE_EVENTS is off): "
                          f"{TRACEFS_MOUNTS[0]}/uprobe_events is missing")
     raise TraceError(f"tracefs is not mounted and could not be mounted on {TRACEFS_MOUNTS[0]}")
@@ -78,9 +77,14 @@ class EventDefinition:
         return f"{kind}:{self.group}/{self.name} {where} {args}".rstrip()
 
 
-def _error_log(root: Path) -> str:
+def _read(path: str) -> str:
+    with open(path) as stream:
+        return stream.read()
+
+
+def _error_log(root: str) -> str:
     try:
-        lines = (root / "error_log").read_text().strip().splitlines()
+        lines = _read(f"{root}/error_log").strip().splitlines()
     except OSError:
         return ""
     # the last entry: "[time] trace_uprobe: error: MESSAGE\n  Command: ...\n  ^"
@@ -90,15 +94,15 @@ def _error_log(root: Path) -> str:
     return ""
 
 
-def _write(root: Path, text: str) -> None:
-    fd = os.open(root / "uprobe_events", os.O_WRONLY | os.O_APPEND)
+def _write(root: str, text: str) -> None:
+    fd = os.open(f"{root}/uprobe_events", os.O_WRONLY | os.O_APPEND)
     try:
         os.write(fd, text.encode())
     finally:
         os.close(fd)
 
 
-def add_event(root: Path, definition: EventDefinition) -> None:
+def add_event(root: str, definition: EventDefinition) -> None:
     """Define one uprobe event. Raises TraceError with the kernel's reason when rejected."""
     try:
         _write(root, definition.line() + "\n")
@@ -110,7 +114,7 @@ def add_event(root: Path, definition: EventDefinition) -> None:
                          f"{definition.file_offset:#x}: {reason}\n  definition: {definition.line()}") from None
 
 
-def remove_event(root: Path, group: str, name: str) -> bool:
+def remove_event(root: str, group: str, name: str) -> bool:
     """Remove one event definition; False when it is gone already or still in use."""
     try:
         _write(root, f"-:{group}/{name}\n")
@@ -119,10 +123,10 @@ def remove_event(root: Path, group: str, name: str) -> bool:
         return False
 
 
-def list_events(root: Path) -> list[tuple[str, str]]:
+def list_events(root: str) -> list[tuple[str, str]]:
     """(group, event) of every uprobe event defined now."""
     try:
-        text = (root / "uprobe_events").read_text()
+        text = _read(f"{root}/uprobe_events")
     except OSError:
         return []
     events = []
@@ -134,12 +138,12 @@ def list_events(root: Path) -> list[tuple[str, str]]:
     return events
 
 
-def remove_group(root: Path, group: str) -> list[str]:
+def remove_group(root: str, group: str) -> list[str]:
     """Remove every event of ``group``; returns the names that could not be removed."""
     return [name for g, name in list_events(root) if g == group and not remove_event(root, g, name)]
 
 
-def remove_stale_groups(root: Path) -> list[str]:
+def remove_stale_groups(root: str) -> list[str]:
     """Remove the events of usdtgen tracers whose process is gone. Returns the groups cleaned."""
     cleaned = []
     for group in sorted({g for g, _ in list_events(root)}):
@@ -172,12 +176,12 @@ _FIELD_RE = re.compile(r"field:(?P<decl>[^;]*);\s*offset:(?P<offset>\d+);\s*size
                        r"\s*signed:(?P<signed>\d+);")
 
 
-def read_format(root: Path, group: str, name: str) -> EventFormat:
+def read_format(root: str, group: str, name: str) -> EventFormat:
     """The id and field layout the kernel gives event ``group/name``."""
-    folder = root / "events" / group / name
+    folder = f"{root}/events/{group}/{name}"
     try:
-        event_id = int((folder / "id").read_text())
-        text = (folder / "format").read_text()
+        event_id = int(_read(f"{folder}/id"))
+        text = _read(f"{folder}/format")
     except (OSError, ValueError) as e:
         raise TraceError(f"cannot read the format of event {group}/{name}: {e}") from None
     fields = {}
