@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +116,36 @@ def test_as_many_stacks_as_bpftrace_sees(program):
     theirs = [(len(body.split()), int(count)) for body, count in
               re.findall(r"@\[\n(.*?)\n\]: (\d+)", peer.stdout, re.S)]
     assert sorted((len(frames), count) for frames, count in ours) == sorted(theirs)
+
+
+def test_kernel_and_userspace_aggregate_the_same_stacks(program):
+    script = "st:::hit { @[ustack(), arg0] = count(); @n[ustack(2)] = sum(arg0); }"
+    kernel = trace_to_end("-e", script, "-c", f"{program} {ROUNDS}")
+    assert kernel.returncode == 0, kernel.stderr
+    assert "(1 aggregated in the kernel, 1 of 1 clause run there)" in kernel.stderr
+    userspace = trace_to_end("--no-kernel-aggregation", "-e", script, "-c",
+                             f"{program} {ROUNDS}")
+    assert userspace.returncode == 0, userspace.stderr
+    assert "aggregated in the kernel" not in userspace.stderr
+    assert sorted(kernel.stdout.split("\n\n")) == sorted(userspace.stdout.split("\n\n"))
+    # 3 full stacks (with arg0: 1 or 2), and 2 distinct top two frames
+    assert kernel.stdout.count("paths`leaf") == 3 + 2
+
+
+def test_stacks_the_stack_map_cannot_take_are_counted_in_userspace(program, tmp_path):
+    # a stack map of one bucket: the first stack takes it, the others' hits go to userspace
+    # whole, where they are counted under the same keys
+    code = ("import sys, usdtgen.trace.script.run as run; run.STACKS = 1; "
+            "from usdtgen.entry import main; sys.exit(main(sys.argv[1:]))")
+    full = subprocess.run([sys.executable, "-c", code, "trace", "-q", "-e",
+                           "st:::hit { @[ustack()] = count(); }", "-c", f"{program} {ROUNDS}"],
+                          capture_output=True, text=True, timeout=60)
+    assert full.returncode == 0, full.stderr
+    assert "Traceback" not in full.stderr
+    stacks = stacks_of(full.stdout)
+    assert sorted(frame[0].split("+")[0] for frame, _ in stacks) == ["paths`leaf"] * 3
+    assert [count for _, count in stacks] == [ROUNDS] * 3
+    assert sorted(len(frames) for frames, _ in stacks) == \
+        sorted(len(frames) for frames, _ in stacks_of(trace_to_end(
+            "-q", "-e", "st:::hit { @[ustack()] = count(); }", "-c",
+            f"{program} {ROUNDS}").stdout))

@@ -306,6 +306,40 @@ class SiteCounters:
         self.arrays.clear()
 
 
+MAP_TYPE_STACK_TRACE, F_STACK_BUILD_ID = 7, 1 << 5
+GET_STACKID = 27               # bpf_get_stackid(ctx, map, flags): the stack's id in the map
+
+
+class StackMap:
+    """A BPF_MAP_TYPE_STACK_TRACE of user stacks, each frame as the build ID of its file
+    and its offset there (else its address), ``frames`` frames at most: programs store a
+    stack with bpf_get_stackid and key aggregations by the id it returns; read() gives the
+    frames' bytes (32 per frame, as bpf_get_stack writes them, zeros after the last)."""
+
+    FRAME = 32
+
+    def __init__(self, frames: int, max_entries: int):
+        self.value_size = self.FRAME * frames
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_STACK_TRACE, 4,
+                                               self.value_size, max_entries, F_STACK_BUILD_ID))
+
+    def read(self, stack_id: int) -> bytes | None:
+        """The stack stored under ``stack_id``, or None when there is none."""
+        key = ctypes.create_string_buffer(struct.pack("<I", stack_id & 0xFFFFFFFF), 4)
+        value = ctypes.create_string_buffer(self.value_size)
+        try:
+            _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
+                                              ctypes.addressof(value), 0))
+        except OSError:
+            return None
+        return value.raw
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class HashMap:
     """A BPF_MAP_TYPE_HASH that only programs read and write (thread-local variables)."""
 

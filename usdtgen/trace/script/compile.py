@@ -2041,16 +2041,22 @@ class Compiler:
             return self.args_entry(self.constant(node.children[1].children[0]))[0]
         return None
 
-    def user_stack(self, node, name: str, args):
-        """A function of a firing: its thread's user stack (ustack([frames[, strsize]]):
-        the frames the site's BPF program copied when the probe fired)."""
-        self.check_count(node, name, args, 0, 2)
+    def stack_frames(self, node) -> int:
+        """The frames a ustack()/jstack() call takes: its first argument, else the
+        ustackframes option."""
+        name, args = str(node.children[0]), self.call_args(node)
         frames = self.constant(args[0]) if args else int(
             self.machine.options.get("ustackframes", DEFAULT_USTACKFRAMES))
         if not 0 < frames <= MAX_USTACK_FRAMES:
             raise self.error(args[0] if args else node,
                              f"{name}() takes 1 to {MAX_USTACK_FRAMES} frames, not {frames}")
-        key = (USER_STACK, STACK_FRAME * frames)
+        return frames
+
+    def user_stack(self, node, name: str, args):
+        """A function of a firing: its thread's user stack (ustack([frames[, strsize]]):
+        the frames the site's BPF program copied when the probe fired)."""
+        self.check_count(node, name, args, 0, 2)
+        key = (USER_STACK, STACK_FRAME * self.stack_frames(node))
         if self.needs is not None:
             self.needs.copies.add(key)
 

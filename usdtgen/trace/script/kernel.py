@@ -5,12 +5,13 @@ Python.
 A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``avg(x)``,
 ``stddev(x)``, ``min(x)``, ``max(x)``, ``quantize(x)``, ``lquantize()`` or ``llquantize()``
 and assignments to thread-local variables, keyed by integers (argN, args[N], pid, tid,
-timestamp, self->x, constants and arithmetic on those) or strings of arguments
-(copyinstr(argN), string args[N]), and a predicate of such integers and comparisons (and of
+timestamp, self->x, constants and arithmetic on those), strings of arguments
+(copyinstr(argN), string args[N]) or user stacks (ustack(), stored in a stack map shared
+by the script's sites), and a predicate of such integers and comparisons (and of
 a string argument with a constant) joined by ``&&``.
 A hit that userspace must see goes there whole, as a ring-buffer record evaluated as any
 other event: one whose string the program cannot read at once (its page not yet faulted in,
-or NULL), and one with a zero divisor (checked before any clause runs), which is an error
+or NULL), one whose stack the stack map cannot take (its bucket holds another), and one with a zero divisor (checked before any clause runs), which is an error
 DTrace reports on the hit. The maps are read (and their growth since the last read added to
 the aggregations) before every printa() and at the end; clear() and trunc() act on what was
 read, so hits since then count in the next read.
@@ -40,8 +41,9 @@ ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "x
 
 @dataclass
 class Operand:
-    kind: str            # "arg", "pid", "tid", "const", "string", "timestamp", "self", "binary"
-    value: int = 0       # argument index, constant, or thread-local variable number
+    kind: str            # "arg", "pid", "tid", "const", "string", "timestamp", "self", "binary",
+                         # "ustack" (a key: the thread's user stack)
+    value: int = 0       # argument index, constant, thread-local variable number, or frames
     op: str = ""         # binary: + - * & | ^
     left: "Operand | None" = None
     right: "Operand | None" = None
@@ -84,6 +86,8 @@ class KernelSite:
     strsize: int = 256                              # bytes of a string key, its NUL included
     counters: object = None                         # PerCpuCounter: faults, drops
     thread_variables_fd: int | None = None          # the script's self-> variables (HashMap)
+    stack_map: object = None        # frames -> the script's StackMap of user stacks (shared)
+    stack_cache: dict = field(default_factory=dict)     # (frames, stack id) -> its frames
     program_fd: int = -1
     seen: dict = field(default_factory=dict)        # (map index, key bytes) -> value read
     counted: list = field(default_factory=lambda: [0, 0])     # faults, drops already reported
@@ -154,10 +158,11 @@ def _kernel_clause(compiler, clause, probe) -> KernelClause:
                                           operand))
     variables = any(isinstance(s, KernelAssign) for s in statements) or \
         uses_thread_variables(clause)
-    if variables and (any(k.kind == "string" for s in statements for k in s.keys) or
-                      any(how == "string" for _, _, _, how in conditions)):
+    if variables and (any(k.kind in ("string", "ustack") for s in statements for k in s.keys)
+                      or any(how == "string" for _, _, _, how in conditions)):
         # such a hit could be handed to userspace, which does not see the variables
-        raise NotKernel("string keys and thread-local variables together are kept in userspace")
+        raise NotKernel("string or stack keys and thread-local variables together are kept "
+                        "in userspace")
     return KernelClause(conditions, statements)
 
 
@@ -281,6 +286,8 @@ def _operand(compiler, node, probe, key: bool = False) -> Operand:
     if ty.is_pointer or ty.kind in ("struct", "union", "array"):
         raise NotKernel("pointers and D's structs and arrays are kept in userspace")
     if ty.kind == "stack":
+        if key and node.data == "call" and str(node.children[0]) in ("ustack", "jstack"):
+            return Operand("ustack", compiler.stack_frames(node))
         raise NotKernel("user stacks are symbolized in userspace")
     if ty.kind == "string":
         if key:
@@ -362,8 +369,9 @@ def site_divisions(site) -> list[Operand]:
 
 R_TMP, R_TMP2, R_VALUE = 7, 8, 9
 ZERO = -40              # the initial value of a new map entry (four words: stddev's)
-KEY_SPACE = 424         # the key, below it
-KEY = ZERO - KEY_SPACE
+STACK_IDS, STACK_ID_SLOTS = ZERO - 8, 2     # the hit's stack ids, one per frame count
+KEY_SPACE = 408         # the key, below them
+KEY = ZERO - 8 * STACK_ID_SLOTS - KEY_SPACE
 VARIABLE_KEY = KEY - 8  # a thread-local variable's key: thread id << 8 | its number
 VARIABLE_VALUE = KEY - 16
 SPILL, SPILLS = KEY - 24, 3     # left sides of arithmetic, down to the stack's 512 bytes
@@ -372,11 +380,15 @@ UINT64_MASK = (1 << 64) - 1
 FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
 
 
+KEY_SIZES = {"int": 8, "ustack": 16}
+
+
 def key_layout(statement, strsize: int) -> list[tuple[str, int]]:
-    """(kind, bytes) of each part of a statement's map key: "int" (8) or "string"
-    (strsize rounded up to 8), then the quantize bucket (8)."""
-    parts = [("string", (strsize + 7) // 8 * 8) if k.kind == "string" else ("int", 8)
-             for k in statement.keys]
+    """(kind, bytes) of each part of a statement's map key: "int" (8), "string" (strsize
+    rounded up to 8) or "ustack" (16: the process id, the stack's id in the stack map),
+    then the quantize bucket (8)."""
+    parts = [("string", (strsize + 7) // 8 * 8) if k.kind == "string" else
+             ("ustack", 16) if k.kind == "ustack" else ("int", 8) for k in statement.keys]
     if statement.function in DISTRIBUTIONS:
         parts.append(("int", 8))
     return parts
@@ -443,6 +455,18 @@ def _load(code: Code, operand: Operand, specs, arch: str, site_relative, dst: in
     load_argument(code, spec, arch, dst, fail, site_relative)
 
 
+def stack_sizes(site: KernelSite) -> list[int]:
+    """The frame counts of the site's ustack() keys, each once."""
+    sizes = sorted({k.value for clause in site.clauses for statement in clause.statements
+                    for k in statement.keys if k.kind == "ustack"})
+    if len(sizes) > STACK_ID_SLOTS:
+        raise NotKernel(f"ustack() keys of more than {STACK_ID_SLOTS} sizes at one probe are "
+                        "kept in userspace")
+    if sizes and site.stack_map is None:
+        raise NotKernel("no stack map for ustack() keys")
+    return sizes
+
+
 def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
                   site_relative=None, emit_record=None) -> bytes:
     """The site's program; with ``member_set_fd``, hits of processes outside that set (the
@@ -457,6 +481,14 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     if member_set_fd is not None:
         code.emit(bpf.member_guard(member_set_fd))
     code.emit(*(bpf.st64(10, ZERO + 8 * word, 0) for word in range(4)))
+    # The user stacks the keys need, each stored once in the script's stack map: a stack
+    # the map cannot take (its bucket holds another stack) sends the hit to userspace.
+    stack_slots = {frames: STACK_IDS - 8 * n for n, frames in enumerate(stack_sizes(site))}
+    for frames, slot in stack_slots.items():
+        code.emit(bpf.mov_reg(1, R_CTX), bpf.ld_map(2, site.stack_map(frames).fd),
+                  bpf.mov_imm(3, bpf.F_USER_STACK), bpf.call(bpf.GET_STACKID))
+        code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), "pass")
+        code.emit(bpf.stx64(10, slot, 0))
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
     # sends the whole hit to userspace, as a record whose copy faults pages in, and where
     # copyinstr() reports a bad address as DTrace would.
@@ -535,6 +567,11 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
                         count(code, site.counters.fd, FAULT)
                         code.jump(lambda off: bpf.ja(off), after)
                         code.label(read)
+                elif kind == "ustack":                      # (process id, stack id)
+                    code.emit(bpf.call(bpf.GET_CURRENT_PID_TGID), bpf.alu_imm("rsh", 0, 32),
+                              bpf.stx64(10, offset, 0),
+                              bpf.ldx64(R_TMP, 10, stack_slots[key.value]),
+                              bpf.stx64(10, offset + 8, R_TMP))
                 else:
                     _load(code, key, specs, arch, site_relative, R_TMP, after,
                       site.thread_variables_fd)
@@ -817,6 +854,9 @@ def _key_parts(raw: bytes, layout) -> list:
         offset += size
         if kind == "string":
             parts.append(chunk.split(b"\0", 1)[0].decode("utf-8", "replace"))
+        elif kind == "ustack":
+            parts.append((int.from_bytes(chunk[:8], "little"),
+                          int.from_bytes(chunk[8:], "little")))
         else:
             parts.append(int.from_bytes(chunk, "little", signed=True))
     return parts
@@ -856,6 +896,28 @@ def consistent_read(site: KernelSite) -> list[dict]:
     return previous
 
 
+def _entry_key(site: KernelSite, statement, parts) -> tuple:
+    """The aggregation's key of a map key's parts: a (process id, stack id) part becomes
+    the UserStack the same hit gives in userspace, so that both count under one key."""
+    if not any(k.kind == "ustack" for k in statement.keys):
+        return tuple(parts[:len(statement.keys)])
+    from usdtgen.trace.symbolize import SYMBOLIZER, UserStack, stack_frames
+    key = []
+    for operand, part in zip(statement.keys, parts):
+        if operand.kind != "ustack":
+            key.append(part)
+            continue
+        pid, stack_id = part
+        frames = site.stack_cache.get((operand.value, stack_id))
+        if frames is None:
+            data = site.stack_map(operand.value).read(stack_id)
+            frames = site.stack_cache[operand.value, stack_id] = \
+                stack_frames(data) if data else ()
+        SYMBOLIZER.remember(pid)
+        key.append(UserStack((pid, *frames)))
+    return tuple(key)
+
+
 def sync_site(site: KernelSite) -> tuple[int, int]:
     """Add what the maps gained since the last read to the aggregations' entries; returns
     (strings that could not be read, hits a full map refused) since the last call."""
@@ -872,7 +934,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 values = [value for was_set, value in per_cpu if was_set]
                 if not values:
                     continue
-                key = tuple(_key_parts(raw, layout)[:nkeys])
+                key = _entry_key(site, statement, _key_parts(raw, layout))
                 state = entries.get(key)
                 if state is None:
                     entries[key] = [pick(values)]
@@ -895,7 +957,7 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 continue
             site.seen[seen_key] = total
             parts = _key_parts(raw, layout)
-            key = tuple(parts[:nkeys])
+            key = _entry_key(site, statement, parts)
             if statement.function == "avg":
                 state = entries.get(key)
                 if state is None:

@@ -20,6 +20,8 @@ from usdtgen.trace.session import TraceConfig, TraceHooks, run_trace
 ZEROS = (0,) * MAX_ARGS
 NO_STRINGS = (None,) * MAX_ARGS
 THREAD_VARIABLES = 65536       # self-> variables the kernel keeps at once (DTrace: dynvarsize)
+# distinct user stacks a stack map holds; a stack whose bucket is taken goes to userspace
+STACKS = 16384
 BEGIN_ID, END_ID, ERROR_ID = 1, 2, 3
 
 
@@ -72,6 +74,7 @@ class Script:
         self.kernel_clause_sites: dict = {}     # clause index -> of those, in the kernel
         self._variables_in_kernel: bool | None = None
         self._variables_map = None              # a HashMap, once a site needs it
+        self._stack_maps: dict = {}             # frames -> StackMap, once a site needs it
         machine.sync = self.sync_kernel
 
     def new_id(self) -> int:
@@ -166,6 +169,7 @@ class Script:
         site.strsize = self.machine.strsize
         if variables:
             site.thread_variables_fd = self.thread_variables_map().fd
+        site.stack_map = self.stack_map
         specs = listed.args.args if listed.args is not None else ()
         arch = listed.site.machine                # platform.machine()'s names
 
@@ -222,9 +226,21 @@ class Script:
             self._variables_map = bpf.HashMap(8, 8, THREAD_VARIABLES)
         return self._variables_map
 
+    def stack_map(self, frames: int):
+        """The map every site program stores user stacks of ``frames`` frames in (one per
+        frame count: its values are that many frames)."""
+        table = self._stack_maps.get(frames)
+        if table is None:
+            from usdtgen.trace import bpf
+            table = self._stack_maps[frames] = bpf.StackMap(frames, STACKS)
+        return table
+
     def close_kernel(self) -> None:
         for site in self.kernel_sites:
             site.close()
+        for table in self._stack_maps.values():
+            table.close()
+        self._stack_maps.clear()
         if self._variables_map is not None:
             self._variables_map.close()
             self._variables_map = None
