@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import itertools
 import mmap
 import os
 import struct
@@ -306,38 +307,49 @@ class SiteCounters:
         self.arrays.clear()
 
 
-MAP_TYPE_STACK_TRACE, F_STACK_BUILD_ID = 7, 1 << 5
+MAP_TYPE_STACK_TRACE = 7
 GET_STACKID = 27               # bpf_get_stackid(ctx, map, flags): the stack's id in the map
+_stack_map_numbers = itertools.count(1)
 
 
 class StackMap:
-    """A BPF_MAP_TYPE_STACK_TRACE of user stacks, each frame as the build ID of its file
-    and its offset there (else its address), ``frames`` frames at most: programs store a
-    stack with bpf_get_stackid and key aggregations by the id it returns; read() gives the
-    frames' bytes (32 per frame, as bpf_get_stack writes them, zeros after the last)."""
-
-    FRAME = 32
+    """A BPF_MAP_TYPE_STACK_TRACE of user stacks (addresses, ``frames`` at most), and an
+    array of one flag per stack id: programs store a hit's stack with bpf_get_stackid, key
+    aggregations by the id, and announce each id once, the first time they set its flag,
+    with a record of the same stack as build IDs and file offsets (usdtgen.trace.symbolize
+    keeps what was announced). ``number`` tells this map's announcements from others'."""
 
     def __init__(self, frames: int, max_entries: int):
-        self.value_size = self.FRAME * frames
-        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_STACK_TRACE, 4,
-                                               self.value_size, max_entries, F_STACK_BUILD_ID))
+        self.frames = frames
+        self.number = next(_stack_map_numbers)
+        self.fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_STACK_TRACE, 4, 8 * frames,
+                                               max_entries, 0))
+        try:
+            # ids go up to the map's buckets: a power of two at least max_entries
+            buckets = 1 << (max_entries - 1).bit_length()
+            self.announced_fd = _bpf(MAP_CREATE, struct.pack("<IIIII", MAP_TYPE_ARRAY, 4, 4,
+                                                             buckets, 0))
+        except OSError:
+            os.close(self.fd)
+            raise
 
-    def read(self, stack_id: int) -> bytes | None:
-        """The stack stored under ``stack_id``, or None when there is none."""
+    def addresses(self, stack_id: int) -> tuple[int, ...]:
+        """The stack stored under ``stack_id``, innermost frame first (empty: none)."""
         key = ctypes.create_string_buffer(struct.pack("<I", stack_id & 0xFFFFFFFF), 4)
-        value = ctypes.create_string_buffer(self.value_size)
+        value = ctypes.create_string_buffer(8 * self.frames)
         try:
             _bpf(MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", self.fd, 0, ctypes.addressof(key),
                                               ctypes.addressof(value), 0))
         except OSError:
-            return None
-        return value.raw
+            return ()
+        words = struct.unpack(f"<{self.frames}Q", value.raw)
+        return tuple(itertools.takewhile(bool, words))
 
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
-            self.fd = -1
+            os.close(self.announced_fd)
+            self.fd = self.announced_fd = -1
 
 
 class HashMap:

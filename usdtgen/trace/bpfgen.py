@@ -331,6 +331,50 @@ USER_STACK = -1             # a copy of this "argument" is the user stack: STACK
 STACK_FRAME = 32            # a frame: s32 status, 20-byte build ID, u64 file offset (or pc)
 
 
+# A record that is no hit: a stack map's stack, announced once per stack id. Its words:
+# STACK_NOTICE, the bytes bpf_get_stack wrote (negative: its error), the StackMap's number,
+# the stack id; then the frames as STACK_FRAME-byte build ID frames.
+STACK_NOTICE = 0x7FFFFFFE
+STACK_NOTICE_HEAD = 16
+
+
+def store_stack(code: Code, stack_map, ringbuf_fd: int, id_slot: int, fail: str) -> None:
+    """Code that stores the hit's user stack in ``stack_map`` (a bpf.StackMap), its id in
+    the 8 bytes at r10 + ``id_slot``, and, the first time the id is seen, announces the stack
+    with a STACK_NOTICE record; jumps to ``fail`` when the map cannot take the stack (its
+    bucket holds another). A notice that finds no room in the ring buffer is tried again
+    by the next hit of that stack. Needs the context in R_CTX; clobbers r0-r5, r7, r8."""
+    done = code.fresh("announced")
+    code.emit(bpf.mov_reg(1, R_CTX), bpf.ld_map(2, stack_map.fd),
+              bpf.mov_imm(3, bpf.F_USER_STACK), bpf.call(bpf.GET_STACKID))
+    code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), fail)
+    code.emit(bpf.stx64(10, id_slot, 0),
+              bpf.ld_map(1, stack_map.announced_fd), bpf.mov_reg(2, 10),
+              bpf.alu_imm("add", 2, id_slot), bpf.call(bpf.MAP_LOOKUP))
+    code.jump(lambda off: bpf.jump_imm("==", False, 0, 0, off), done)
+    flag = 7
+    code.emit(bpf.mov_reg(flag, 0), bpf.mov_imm(1, 1), bpf.atomic_xchg32(flag, 0, 1))
+    code.jump(lambda off: bpf.jump_imm("!=", False, 1, 0, off), done)   # announced before
+    size = STACK_NOTICE_HEAD + STACK_FRAME * stack_map.frames
+    code.emit(bpf.ld_map(1, ringbuf_fd), _imm(2, size), bpf.mov_imm(3, 0),
+              bpf.call(bpf.RINGBUF_RESERVE))
+    reserved = code.fresh("notice")
+    code.jump(lambda off: bpf.jump_imm("!=", False, 0, 0, off), reserved)
+    code.emit(bpf.st32(flag, 0, 0))                   # no room: the next hit announces it
+    code.jump(lambda off: bpf.ja(off), done)
+    code.label(reserved)
+    notice = 8
+    code.emit(bpf.mov_reg(notice, 0), _imm(1, STACK_NOTICE), bpf.stx32(notice, 0, 1),
+              _imm(1, stack_map.number), bpf.stx32(notice, 8, 1),
+              bpf.ldx64(1, 10, id_slot), bpf.stx32(notice, 12, 1),
+              bpf.mov_reg(1, R_CTX), bpf.mov_reg(2, notice),
+              bpf.alu_imm("add", 2, STACK_NOTICE_HEAD), _imm(3, size - STACK_NOTICE_HEAD),
+              bpf.mov_imm(4, bpf.F_USER_STACK | bpf.F_USER_BUILD_ID), bpf.call(bpf.GET_STACK),
+              bpf.stx32(notice, 4, 0),
+              bpf.mov_reg(1, notice), bpf.mov_imm(2, 0), bpf.call(bpf.RINGBUF_SUBMIT))
+    code.label(done)
+
+
 def _copy_memory(code: Code, record: int, layout: RecordLayout, fault_in: bool) -> None:
     """Copy, for each of the layout's copies, the bytes its argument points to into the
     record after an s32 status (0, or the helper's negative error). ``fault_in``: the program

@@ -267,7 +267,8 @@ class _Attached:
                                    counters, site_relative, fault_in=sleepable,
                                    scratch_fd=self.scratch.fd)
             try:
-                program_fd = loader(member_fd, site_relative, emit_record, sleepable)
+                program_fd = loader(member_fd, site_relative, emit_record, sleepable,
+                                    self.records.fd)
             except Exception as e:                              # the verifier, a limit
                 warnings.append(f"{listed.site.provider}:{listed.site.name}: aggregating in "
                                 f"userspace instead of the kernel: {e}")
@@ -663,6 +664,10 @@ def _read_records(attached: _Attached) -> int:
     append = pending.append
     for start in starts:
         index = site_word(data, start)[0] & ~bpfgen.COMPACT
+        if index == bpfgen.STACK_NOTICE:                 # no hit: a stack map's stack
+            from usdtgen.trace.symbolize import note_announced_stack
+            note_announced_stack(data, start)
+            continue
         decoder = decoders.get(index)
         if decoder is not None:
             append(decoder.decode(data, start))

@@ -250,6 +250,25 @@ def _parse_frames(data: bytes) -> tuple:
     return tuple(frames)
 
 
+# Stacks site programs announced (usdtgen.trace.bpfgen.store_stack): (stack map number,
+# stack id) -> frames, as stack_frames() gives them.
+_announced: dict[tuple[int, int], tuple] = {}
+_NOTICE = struct.Struct("<IiII")
+
+
+def note_announced_stack(data: bytes, start: int) -> None:
+    """Keep the stack of the STACK_NOTICE record at ``start`` of ``data``."""
+    _, written, number, stack_id = _NOTICE.unpack_from(data, start)
+    if written > 0:
+        body = start + _NOTICE.size
+        _announced[number, stack_id] = stack_frames(data[body:body + written])
+
+
+def announced_stack(number: int, stack_id: int) -> tuple | None:
+    """The frames announced for ``stack_id`` of stack map ``number``, or None."""
+    return _announced.get((number, stack_id))
+
+
 SYMBOLIZER = Symbolizer()        # one per usdtgen process: what it learns serves every event
 
 

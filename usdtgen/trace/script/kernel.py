@@ -6,8 +6,9 @@ A clause qualifies when it has only aggregations of ``count()``, ``sum(x)``, ``a
 ``stddev(x)``, ``min(x)``, ``max(x)``, ``quantize(x)``, ``lquantize()`` or ``llquantize()``
 and assignments to thread-local variables, keyed by integers (argN, args[N], pid, tid,
 timestamp, self->x, constants and arithmetic on those), strings of arguments
-(copyinstr(argN), string args[N]) or user stacks (ustack(), stored in a stack map shared
-by the script's sites), and a predicate of such integers and comparisons (and of
+(copyinstr(argN), string args[N]) or user stacks (ustack(): addresses in a stack map
+shared by the script's sites, each stack announced once as build ID frames, see
+bpfgen.store_stack), and a predicate of such integers and comparisons (and of
 a string argument with a constant) joined by ``&&``.
 A hit that userspace must see goes there whole, as a ring-buffer record evaluated as any
 other event: one whose string the program cannot read at once (its page not yet faulted in,
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from lark import Token, Tree
 
 from usdtgen.trace import bpf
-from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument
+from usdtgen.trace.bpfgen import R_CTX, Code, NotKernel, count, load_argument, store_stack
 from usdtgen.trace.script.aggregate import UINT128_MASK, new_state, wrap64
 from usdtgen.trace.script.types import usual_arithmetic
 
@@ -87,7 +88,6 @@ class KernelSite:
     counters: object = None                         # PerCpuCounter: faults, drops
     thread_variables_fd: int | None = None          # the script's self-> variables (HashMap)
     stack_map: object = None        # frames -> the script's StackMap of user stacks (shared)
-    stack_cache: dict = field(default_factory=dict)     # (frames, stack id) -> its frames
     program_fd: int = -1
     seen: dict = field(default_factory=dict)        # (map index, key bytes) -> value read
     counted: list = field(default_factory=lambda: [0, 0])     # faults, drops already reported
@@ -468,7 +468,7 @@ def stack_sizes(site: KernelSite) -> list[int]:
 
 
 def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
-                  site_relative=None, emit_record=None) -> bytes:
+                  site_relative=None, emit_record=None, ring_fd: int | None = None) -> bytes:
     """The site's program; with ``member_set_fd``, hits of processes outside that set (the
     followed process tree) are dropped first. A hit it cannot aggregate (a string it cannot
     read without faulting its page in, or a NULL) goes to userspace whole: ``emit_record(code)``
@@ -484,11 +484,10 @@ def build_program(site: KernelSite, specs, arch: str, member_set_fd: int | None 
     # The user stacks the keys need, each stored once in the script's stack map: a stack
     # the map cannot take (its bucket holds another stack) sends the hit to userspace.
     stack_slots = {frames: STACK_IDS - 8 * n for n, frames in enumerate(stack_sizes(site))}
+    if stack_slots and ring_fd is None:
+        raise NotKernel("ustack() keys need the BPF ring buffer")
     for frames, slot in stack_slots.items():
-        code.emit(bpf.mov_reg(1, R_CTX), bpf.ld_map(2, site.stack_map(frames).fd),
-                  bpf.mov_imm(3, bpf.F_USER_STACK), bpf.call(bpf.GET_STACKID))
-        code.jump(lambda off: bpf.jump_imm("<", True, 0, 0, off), "pass")
-        code.emit(bpf.stx64(10, slot, 0))
+        store_stack(code, site.stack_map(frames), ring_fd, slot, "pass")
     # Strings first: one the kernel cannot read without faulting its page in (or a NULL)
     # sends the whole hit to userspace, as a record whose copy faults pages in, and where
     # copyinstr() reports a bad address as DTrace would.
@@ -816,8 +815,11 @@ def _add_square(code: Code) -> None:
 
 
 def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = None,
-              site_relative=None, emit_record=None, sleepable: bool = False) -> int:
-    """Create the maps and load the program; returns its fd. Raises NotKernel or TraceError."""
+              site_relative=None, emit_record=None, sleepable: bool = False,
+              ring_fd: int | None = None) -> int:
+    """Create the maps and load the program; returns its fd. ``ring_fd``: the BPF ring
+    buffer, where stacks are announced (ustack() keys need it). Raises NotKernel or
+    TraceError."""
     extremes = any(st.function in EXTREMES for clause in site.clauses
                    for st in clause.statements if isinstance(st, KernelStatement))
     if extremes and sleepable:
@@ -838,7 +840,8 @@ def load_site(site: KernelSite, specs, arch: str, member_set_fd: int | None = No
             words = {"avg": 2, "min": 2, "max": 2, "stddev": 4}.get(statement.function, 1)
             site.maps.append((statement, bpf.PerCpuHash(max(size, 8) // 8, MAX_ENTRIES, words)))
     try:
-        code = build_program(site, specs, arch, member_set_fd, site_relative, emit_record)
+        code = build_program(site, specs, arch, member_set_fd, site_relative, emit_record,
+                             ring_fd)
         site.program_fd = bpf.load_program(code, "usdtgen_agg", sleepable=sleepable)
     except BaseException:
         site.close()
@@ -896,31 +899,35 @@ def consistent_read(site: KernelSite) -> list[dict]:
     return previous
 
 
-def _entry_key(site: KernelSite, statement, parts) -> tuple:
+def _entry_key(site: KernelSite, statement, parts, final: bool) -> tuple | None:
     """The aggregation's key of a map key's parts: a (process id, stack id) part becomes
-    the UserStack the same hit gives in userspace, so that both count under one key."""
+    the UserStack the same hit gives in userspace, so that both count under one key. None
+    while a stack's announcement has not been read (the entry waits for the next read);
+    ``final``: every record has been read, an unannounced stack is its addresses."""
     if not any(k.kind == "ustack" for k in statement.keys):
         return tuple(parts[:len(statement.keys)])
-    from usdtgen.trace.symbolize import SYMBOLIZER, UserStack, stack_frames
+    from usdtgen.trace.symbolize import SYMBOLIZER, UserStack, announced_stack
     key = []
     for operand, part in zip(statement.keys, parts):
         if operand.kind != "ustack":
             key.append(part)
             continue
         pid, stack_id = part
-        frames = site.stack_cache.get((operand.value, stack_id))
-        if frames is None:
-            data = site.stack_map(operand.value).read(stack_id)
-            frames = site.stack_cache[operand.value, stack_id] = \
-                stack_frames(data) if data else ()
         SYMBOLIZER.remember(pid)
+        table = site.stack_map(operand.value)
+        frames = announced_stack(table.number, stack_id)
+        if frames is None:
+            if not final:
+                return None
+            frames = table.addresses(stack_id)   # (named from the maps, if it still runs)
         key.append(UserStack((pid, *frames)))
     return tuple(key)
 
 
-def sync_site(site: KernelSite) -> tuple[int, int]:
+def sync_site(site: KernelSite, final: bool = False) -> tuple[int, int]:
     """Add what the maps gained since the last read to the aggregations' entries; returns
-    (strings that could not be read, hits a full map refused) since the last call."""
+    (strings that could not be read, hits a full map refused) since the last call.
+    ``final``: the trace is over (see _entry_key)."""
     snapshot = consistent_read(site)
     for index, (statement, table) in enumerate(site.maps):
         aggregation = statement.aggregation
@@ -934,7 +941,9 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 values = [value for was_set, value in per_cpu if was_set]
                 if not values:
                     continue
-                key = _entry_key(site, statement, _key_parts(raw, layout))
+                key = _entry_key(site, statement, _key_parts(raw, layout), final)
+                if key is None:
+                    continue
                 state = entries.get(key)
                 if state is None:
                     entries[key] = [pick(values)]
@@ -955,9 +964,11 @@ def sync_site(site: KernelSite) -> tuple[int, int]:
                 changed = delta != 0
             if not changed and not first:
                 continue
-            site.seen[seen_key] = total
             parts = _key_parts(raw, layout)
-            key = _entry_key(site, statement, parts)
+            key = _entry_key(site, statement, parts, final)
+            if key is None:                         # (its delta waits for the next read)
+                continue
+            site.seen[seen_key] = total
             if statement.function == "avg":
                 state = entries.get(key)
                 if state is None:

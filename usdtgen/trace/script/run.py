@@ -75,6 +75,7 @@ class Script:
         self._variables_in_kernel: bool | None = None
         self._variables_map = None              # a HashMap, once a site needs it
         self._stack_maps: dict = {}             # frames -> StackMap, once a site needs it
+        self.trace_over = False                 # run_trace has returned
         machine.sync = self.sync_kernel
 
     def new_id(self) -> int:
@@ -174,9 +175,9 @@ class Script:
         arch = listed.site.machine                # platform.machine()'s names
 
         def load(member_set_fd: int | None = None, site_relative=None, emit_record=None,
-                 sleepable: bool = False) -> int:
+                 sleepable: bool = False, ring_fd: int | None = None) -> int:
             program_fd = load_site(site, specs, arch, member_set_fd, site_relative,
-                                   emit_record, sleepable)
+                                   emit_record, sleepable, ring_fd)
             self.kernel_sites.append(site)
             for clause, _, _ in bound:
                 self.kernel_clause_sites[clause.index] = \
@@ -187,7 +188,7 @@ class Script:
     def sync_kernel(self) -> None:
         from usdtgen.trace.script.kernel import MAX_ENTRIES, sync_site
         for site in self.kernel_sites:
-            faults, dropped = sync_site(site)
+            faults, dropped = sync_site(site, final=self.trace_over)
             if faults:
                 self.machine.errors.write(
                     f"usdtgen: {faults} hits of {site.name} not aggregated: copyinstr() could "
@@ -451,6 +452,7 @@ def run_script(script: Script, config: TraceConfig, warn=lambda message: None,
         machine.errors.write(f"usdtgen: {result.summary.lost} events lost: the probes fired "
                              "faster than usdtgen could read them (raise -- buffer-size or the "
                              "bufsize option)\n".replace("-- ", "--"))
+    script.trace_over = True                      # every record read: stacks announced
     was_exiting = machine.exiting
     machine.exiting = False                       # END's clauses run, exit() in END included
     try:
