@@ -1,7 +1,8 @@
 """A program keeps one copy of each probe's semaphore, however many of its files include the
 header: each semaphore is a COMDAT group of its own, in the header as in the -G object. The
 peer: the same program built with systemtap's dtrace -h and -G (whose -G object alone
-defines the semaphores)."""
+defines the semaphores). Without the -G object, a file defines only the semaphores of the
+probes it fires or checks, so a large provider's header costs a file nothing for the rest."""
 from __future__ import annotations
 
 import re
@@ -87,7 +88,33 @@ def test_header_without_the_g_object_keeps_one_copy(tmp_path):
         sources.append(f"f{n}.c")
     (tmp_path / "main.c").write_text(MAIN)
     subprocess.run([cc, "-O2", "main.c", *sources, "-o", "prog"], cwd=tmp_path, check=True)
-    assert probes_section_size(tmp_path / "prog") == 2 * PROBES
+    assert probes_section_size(tmp_path / "prog") == 2 * 2       # mc:get and mc:set, once
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "g++", "clang"])
+def test_a_file_defines_the_semaphores_of_the_probes_it_uses(tmp_path, compiler):
+    require(USDTGEN is not None, "the usdtgen executable is not installed")
+    cc = require_tool(compiler)
+    many = "provider big {\n" + "".join(f"\tprobe p{i}(int x);\n" for i in range(500)) + "};\n"
+    (tmp_path / "big.d").write_text(many)
+    subprocess.run([USDTGEN, "-h", "-s", "big.d", "-o", "big.h"], cwd=tmp_path, check=True)
+    (tmp_path / "fires.c").write_text('#include "big.h"\n'
+                                      "void fires(int x) { BIG_P7(x); }\n")
+    # a file that only checks a probe still defines its semaphore: the program links
+    (tmp_path / "main.c").write_text('#include "big.h"\nvoid fires(int);\n'
+                                     "int main(void) { fires(1); "
+                                     "return BIG_P9_ENABLED() ? 3 : 0; }\n")
+    for name in ("fires", "main"):
+        subprocess.run([cc, "-O2", "-c", f"{name}.c", "-o", f"{name}.o"], cwd=tmp_path,
+                       check=True)
+    assert probes_section_size(tmp_path / "fires.o") == 2
+    groups = subprocess.run(["readelf", "-g", "-W", "fires.o"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert "big_p7_semaphore" in groups and "big_p8_semaphore" not in groups
+    assert probes_section_size(tmp_path / "main.o") == 2
+    subprocess.run([cc, "fires.o", "main.o", "-o", "prog"], cwd=tmp_path, check=True)
+    assert probes_section_size(tmp_path / "prog") == 2 * 2
+    assert subprocess.run([str(tmp_path / "prog")]).returncode == 0
 
 
 def test_g_object_puts_each_semaphore_in_its_own_comdat_group(tmp_path):

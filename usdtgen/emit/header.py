@@ -164,16 +164,18 @@ template <> struct __usdtgen_signed<wchar_t> {
 
 
 # Each semaphore: 2 bytes of .probes in a comdat group of its own, named by the semaphore
-# (as the -G object's), so a program keeps one copy however many of its files include the
-# header (.ifndef: with LTO, the files' top-level asm meets in one assembly). Outside the
-# common block: a header of an older usdtgen may have defined that block.
+# (as the -G object's), so a program keeps one copy however many of its files define it.
+# A file defines only the semaphores of the probes it uses: the probe's asm and its
+# _ENABLED() check carry the definition, once per assembly (.ifndef; with LTO the files'
+# asm meets in one), so a file that includes a header of 2,000 probes and fires 10 holds
+# 10. Outside the common block: a header of an older usdtgen may have defined that block.
 SEMAPHORE_MACRO = [
-    "#ifndef _USDTGEN_SEMAPHORE",
-    "#define _USDTGEN_SEMAPHORE(sem) __asm__( \\",
+    "#ifndef _USDTGEN_SEM_DEF",
+    "#define _USDTGEN_SEM_DEF(sem) \\",
     "  \".ifndef \" #sem \"\\n\" \\",
     "  \" .pushsection .probes,\\\"awG\\\",\\\"progbits\\\",\" #sem \",comdat\\n\" \\",
     "  \" .weak \" #sem \"\\n .hidden \" #sem \"\\n .type \" #sem \",\\\"object\\\"\\n\" \\",
-    "  \" .size \" #sem \", 2\\n .balign 2\\n\" #sem \":\\n .2byte 0\\n .popsection\\n.endif\\n\");",
+    "  \" .size \" #sem \", 2\\n .balign 2\\n\" #sem \":\\n .2byte 0\\n .popsection\\n.endif\\n\"",
     "#endif",
 ]
 
@@ -267,14 +269,15 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
             sem = prov.semaphore_name(probe)
             lines.append(f"extern volatile unsigned short {sem} "
                          "__attribute__((__visibility__(\"hidden\")));")
-            lines.append(f"_USDTGEN_SEMAPHORE({sem})")
         lines += ["", "#ifdef __cplusplus", "}", "#endif", ""]
     for prov, probe in probes:
         macro = prov.macro_name(probe)
         n = len(probe.args)
         params = ", ".join(f"arg{i}" for i in range(n))
         call_args = "".join(f", arg{i}" for i in range(n))
-        types = f"_USDTGEN_TYPE_NOTE({prov.name}, {probe.name}, {_type_note_body(probe)})"
+        sem = prov.semaphore_name(probe)
+        types = f"_USDTGEN_SEM_DEF({sem}) " \
+            f"_USDTGEN_TYPE_NOTE({prov.name}, {probe.name}, {_type_note_body(probe)})"
         check = ""
         strict_types = [_strict_param(a) for a in probe.args]
         if strict and n and all(strict_types):
@@ -284,8 +287,8 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
         lines.append(f"#define {macro}({params}) do {{ {check}\\\n"
                      f"  _USDTGEN_PROBE{n}({prov.name}, {probe.name}, \\\n"
                      f"    {types}{call_args}); }} while (0)")
-        lines.append(f"#define {macro}_ENABLED() \\\n"
-                     f"  __builtin_expect({prov.semaphore_name(probe)} != 0, 0)")
+        lines.append(f"#define {macro}_ENABLED() (__extension__ ({{ \\\n"
+                     f"  __asm__ (_USDTGEN_SEM_DEF({sem})); __builtin_expect({sem} != 0, 0); }}))")
         lines.append("")
     lines.append("#endif /* DTRACE_PROBES_DISABLED */")
     lines.append("")
