@@ -85,6 +85,10 @@ def test_libraries_of_a_program_globs_and_names(program):
     assert [r[1:] for r in table_rows(result.stdout)] == [
         ("pid", "libscale.so", "lib_scale", "entry"), ("pid", "libscale.so", "lib_scale", "return"),
         ("pid", "libscale.so", "lib_shift", "entry"), ("pid", "libscale.so", "lib_shift", "return")]
+    # an empty name matches any, as in a DTrace probe description
+    empty = usdtgen_list("--functions", "libsc*:lib_*:", program)
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout == result.stdout
     # a program named without a '/', found in the current directory; its libc too
     result = usdtgen_list("--functions", "libc.so*:malloc:return", "calc", cwd=program.parent)
     assert result.returncode == 0, result.stderr

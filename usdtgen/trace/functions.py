@@ -64,8 +64,9 @@ def parse_function_spec(text: str, function_required: bool = True) -> FunctionPr
     """The plain probe ``MODULE:FUNCTION[:NAME]`` of ``usdtgen trace -u`` and ``usdtgen list
     --functions``: MODULE ``a.out`` (the program), a path (with a '/'), or a glob over file
     names (``libc.so*``); FUNCTION a glob (``*`` when left out, unless
-    ``function_required``); NAME ``entry`` (the default), ``return``, a glob over those, or
-    an instruction offset in hex. Raises FunctionSpecError."""
+    ``function_required``); NAME ``entry`` (the default), ``return``, a glob over those
+    (empty: any, as in a DTrace probe description), or an instruction offset in hex.
+    Raises FunctionSpecError."""
     parts = text.split(":")
     if len(parts) > 3:
         raise FunctionSpecError(f"'{text}': more than 3 fields; the form is {SPEC_FORM}")
@@ -73,6 +74,7 @@ def parse_function_spec(text: str, function_required: bool = True) -> FunctionPr
         raise FunctionSpecError(f"'{text}': no function; the form is {SPEC_FORM} "
                                 "(a.out:main, 'libc.so.6:malloc:return')")
     module, function, name = (parts + ["*", "entry"][len(parts) - 1:])[:3]
+    name = name or "*"
     if not module:
         raise FunctionSpecError(f"'{text}': the module is empty: a.out (the program), a path, "
                                 "or a file name glob ('libc.so*')")
