@@ -128,3 +128,22 @@ def test_g_object_puts_each_semaphore_in_its_own_comdat_group(tmp_path):
                        r"sections", groups)
     assert names == ["mc_get_semaphore", "mc_set_semaphore", "mc_del_semaphore",
                      "mc_flush_semaphore"]
+
+
+@pytest.mark.parametrize("compiler", ["g++", "clang++"])
+def test_enabled_checks_where_cxx_allows_no_statement(tmp_path, compiler):
+    # _ENABLED() carries its semaphore's definition: it must still be an expression that a
+    # default member initializer and a namespace-scope initializer accept
+    require(USDTGEN is not None, "the usdtgen executable is not installed")
+    cxx = require_tool(compiler)
+    (tmp_path / "probes.d").write_text(PROVIDER)
+    subprocess.run([USDTGEN, "-h", "-s", "probes.d", "-o", "probes.h"], cwd=tmp_path, check=True)
+    (tmp_path / "main.cc").write_text(
+        '#include "probes.h"\n'
+        "struct Cache { bool tracing = MC_FLUSH_ENABLED(); };\n"
+        "static bool traced_at_start = MC_DEL_ENABLED();\n"
+        "int main() { Cache c; return c.tracing || traced_at_start ? 1 : 0; }\n")
+    subprocess.run([cxx, "-std=c++11", "-O2", "-Wall", "-Werror", "main.cc", "-o", "prog"],
+                   cwd=tmp_path, check=True)
+    assert probes_section_size(tmp_path / "prog") == 2 * 2      # mc:flush and mc:del
+    assert subprocess.run([str(tmp_path / "prog")]).returncode == 0

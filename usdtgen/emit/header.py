@@ -170,6 +170,14 @@ template <> struct __usdtgen_signed<wchar_t> {
 # asm meets in one), so a file that includes a header of 2,000 probes and fires 10 holds
 # 10. Outside the common block: a header of an older usdtgen may have defined that block.
 SEMAPHORE_MACRO = [
+    "#ifndef _USDTGEN_ENABLED",
+    "#ifdef __cplusplus",
+    "#define _USDTGEN_ENABLED(probe, sem) _usdtgen_enabled_##probe()",
+    "#else",
+    "#define _USDTGEN_ENABLED(probe, sem) (__extension__ ({ \\",
+    "  __asm__ (_USDTGEN_SEM_DEF(sem)); __builtin_expect(sem != 0, 0); }))",
+    "#endif",
+    "#endif",
     "#ifndef _USDTGEN_SEM_DEF",
     "#define _USDTGEN_SEM_DEF(sem) \\",
     "  \".ifndef \" #sem \"\\n\" \\",
@@ -287,9 +295,22 @@ def emit_header(model: ProviderFile, output_name: str = "probes.h", source_name:
         lines.append(f"#define {macro}({params}) do {{ {check}\\\n"
                      f"  _USDTGEN_PROBE{n}({prov.name}, {probe.name}, \\\n"
                      f"    {types}{call_args}); }} while (0)")
-        lines.append(f"#define {macro}_ENABLED() (__extension__ ({{ \\\n"
-                     f"  __asm__ (_USDTGEN_SEM_DEF({sem})); __builtin_expect({sem} != 0, 0); }}))")
+        lines.append(f"#define {macro}_ENABLED() _USDTGEN_ENABLED({prov.name}_{probe.name}, "
+                     f"{sem})")
         lines.append("")
+    if probes:
+        # In C++, _ENABLED() calls a function, not a statement expression, so that it also
+        # serves where C++ allows no statement (a default member initializer, a
+        # namespace-scope initializer); C keeps the statement expression, which gcc reads
+        # faster than 2,000 function definitions.
+        lines += ["#ifdef __cplusplus"]
+        for prov, probe in probes:
+            sem = prov.semaphore_name(probe)
+            lines.append("static __inline__ __attribute__((__always_inline__, __unused__)) long "
+                         f"_usdtgen_enabled_{prov.name}_{probe.name}(void) {{ "
+                         f"__asm__ (_USDTGEN_SEM_DEF({sem})); "
+                         f"return __builtin_expect({sem} != 0, 0); }}")
+        lines += ["#endif", ""]
     lines.append("#endif /* DTRACE_PROBES_DISABLED */")
     lines.append("")
     lines.append(f"#endif /* {guard} */")
