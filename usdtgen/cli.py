@@ -18,7 +18,12 @@ _IGNORED_FLAGS = {"-64", "-32", "-fPIC", "-fpic", "-fPIE", "-fpie"}
 
 
 class InputError(click.ClickException):
-    """Bad input: printed as given (already ``file:line:col: error: ...``), exit status 1."""
+    """Bad input: printed as given (already ``file:line:col: error: ...``), exit status 1
+    unless told."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file=None) -> None:
         click.echo(self.message, err=True)
@@ -244,9 +249,7 @@ def _list_functions(spec: str, targets, pids, as_json: bool) -> int:
     try:
         probe = parse_function_spec(spec, function_required=False)
     except FunctionSpecError as e:
-        error = InputError(f"usdtgen: error: --functions {e}")
-        error.exit_code = 2
-        raise error from None
+        raise InputError(f"usdtgen: error: --functions {e}", 2) from None
     rows, problems = list_functions(probe, targets, pids)
     for problem in problems:
         echo(f"usdtgen: {problem}", err=True)
@@ -365,9 +368,7 @@ def trace_command(pid, command, printf, as_json, types_file, output, duration, q
     except UsageProblem as e:
         raise click.UsageError(str(e)) from None
     except CommandError as e:
-        error = InputError(str(e))
-        error.exit_code = e.exit_code
-        raise error from None
+        raise InputError(str(e), e.exit_code) from None
     sys.exit(status)
 
 

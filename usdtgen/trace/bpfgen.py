@@ -234,8 +234,9 @@ def emit_record(code: Code, layout: RecordLayout, specs, arch: str, ringbuf_fd: 
     """Code that counts the hit, writes a record of it to the ring buffer (time, ids, thread
     name, every argument, the strings) and ends the program with 0 (the uprobe event itself
     records nothing). A full ring buffer is counted as a loss. ``counters``: (per-CPU
-    counter array fd, slot of the site's hits); its losses are counted in the next slot. ``fault_in``: strings in pages the process never touched
-    are faulted in (the program must be loaded sleepable). Needs the context in R_CTX;
+    counter array fd, slot of the site's hits); its losses are counted in the next slot.
+    ``fault_in``: strings in pages the process never touched are faulted in (the program
+    must be loaded sleepable). Needs the context in R_CTX;
     clobbers r0-r9. Returns, per argument, None or why it cannot be read.
 
     With ``scratch_fd`` (a PerCpuScratch) and strings, the record is built in this CPU's

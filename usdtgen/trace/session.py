@@ -427,7 +427,6 @@ def _no_match_message(objects, patterns, where: str, functions=(), main_path=Non
 class _Stop:
     """Signals turn into a flag the loop checks; the previous handlers come back at the end."""
 
-
     def __init__(self):
         self.requested = False
         self.child: StoppedChild | None = None     # set once a -c child exists

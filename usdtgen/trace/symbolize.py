@@ -264,6 +264,12 @@ def note_announced_stack(data: bytes, start: int) -> None:
         _announced[number, stack_id] = stack_frames(data[body:body + written])
 
 
+def forget_announced(number: int) -> None:
+    """Drop what stack map ``number`` announced (the map is closed)."""
+    for key in [key for key in _announced if key[0] == number]:
+        del _announced[key]
+
+
 def announced_stack(number: int, stack_id: int) -> tuple | None:
     """The frames announced for ``stack_id`` of stack map ``number``, or None."""
     return _announced.get((number, stack_id))

@@ -12,7 +12,8 @@ bpfgen.store_stack), and a predicate of such integers and comparisons (and of
 a string argument with a constant) joined by ``&&``.
 A hit that userspace must see goes there whole, as a ring-buffer record evaluated as any
 other event: one whose string the program cannot read at once (its page not yet faulted in,
-or NULL), one whose stack the stack map cannot take (its bucket holds another), and one with a zero divisor (checked before any clause runs), which is an error
+or NULL), one whose stack the stack map cannot take (its bucket holds another), and one
+with a zero divisor (checked before any clause runs), which is an error
 DTrace reports on the hit. The maps are read (and their growth since the last read added to
 the aggregations) before every printa() and at the end; clear() and trunc() act on what was
 read, so hits since then count in the next read.
@@ -378,9 +379,6 @@ SPILL, SPILLS = KEY - 24, 3     # left sides of arithmetic, down to the stack's 
 STRING_KEY_MAX = 256    # bytes a string key may take in the kernel (DTrace's strsize)
 UINT64_MASK = (1 << 64) - 1
 FAULT, DROP = 0, 1      # counters: strings that could not be read, hits a full map refused
-
-
-KEY_SIZES = {"int": 8, "ustack": 16}
 
 
 def key_layout(statement, strsize: int) -> list[tuple[str, int]]:

@@ -239,9 +239,12 @@ class Script:
     def close_kernel(self) -> None:
         for site in self.kernel_sites:
             site.close()
-        for table in self._stack_maps.values():
-            table.close()
-        self._stack_maps.clear()
+        if self._stack_maps:
+            from usdtgen.trace.symbolize import forget_announced
+            for table in self._stack_maps.values():
+                forget_announced(table.number)
+                table.close()
+            self._stack_maps.clear()
         if self._variables_map is not None:
             self._variables_map.close()
             self._variables_map = None
